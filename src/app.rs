@@ -1,0 +1,336 @@
+//! Wiring: source → pipeline → sink, with shutdown and task ownership.
+//!
+//! Three tasks cooperate:
+//! 1. the consume loop (this task) takes an in-flight permit, receives a record, registers it
+//!    with the [`OffsetTracker`] and hands it to the worker channel;
+//! 2. the process-and-send task runs the pipeline on the blocking pool, up to `workers`
+//!    records at once, and enqueues outputs *in consumption order* (so per-partition order
+//!    is kept from input to output);
+//! 3. the offset task stores committable offsets whenever deliveries move them.
+//!
+//! The producer's delivery callback acknowledges records; a failed delivery cancels
+//! everything and the run ends with an error without storing that record's offset.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use rdkafka::consumer::{CommitMode, Consumer as _};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument as _;
+
+use crate::config::Config;
+use crate::kafka::offsets::{OffsetTracker, Ticket};
+use crate::kafka::sink::{InputRecord, Sink};
+use crate::kafka::source::{self, SourceConsumer};
+use crate::pipeline::{Failure, Pipeline, Processed};
+use crate::telemetry::{CounterSnapshot, Counters};
+
+/// How long a revoked partition waits for records already handed to the producer.
+const REVOKE_DRAIN: Duration = Duration::from_secs(5);
+/// How often acknowledged offsets are stored even without a wake-up.
+const STORE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// One consumed record on its way through the pipeline.
+struct Work {
+    record: InputRecord,
+    ticket: Ticket,
+    permit: OwnedSemaphorePermit,
+}
+
+/// A configured daemon, ready to run.
+pub struct Daemon {
+    config: Config,
+    pipeline: Arc<Pipeline>,
+    counters: Arc<Counters>,
+}
+
+/// Runs the daemon until `shutdown` resolves (graceful drain, commit, `Ok`) or an
+/// infrastructure failure (`Err`).
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<CounterSnapshot> {
+    Daemon::new(config).run(shutdown).await
+}
+
+impl Daemon {
+    /// Builds the pipeline (tables and matchers are built once, here).
+    pub fn new(config: Config) -> Self {
+        let pipeline = Arc::new(Pipeline::new(&config.pipeline));
+        Self {
+            config,
+            pipeline,
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// The run's counters, readable while it runs.
+    pub fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
+    /// Runs until `shutdown` resolves or a fatal error.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<CounterSnapshot> {
+        let kafka = &self.config.kafka;
+        let workers = self.config.pipeline.effective_workers();
+        let drain = Duration::from_millis(self.config.shutdown.drain_timeout_ms);
+        let tracker = Arc::new(OffsetTracker::new());
+        let offsets_moved = Arc::new(Notify::new());
+        // Cancelled by a failed delivery; the run then ends with an error.
+        let fatal = CancellationToken::new();
+        // Cancelled to stop consuming: on shutdown or on a fatal error.
+        let stop = fatal.child_token();
+
+        let consumer = Arc::new(
+            source::create(kafka, tracker.clone(), self.counters.clone(), REVOKE_DRAIN)
+                .context("cannot create the Kafka consumer")?,
+        );
+        let sink = Arc::new(
+            Sink::create(
+                kafka,
+                tracker.clone(),
+                self.counters.clone(),
+                offsets_moved.clone(),
+                fatal.clone(),
+            )
+            .context("cannot create the Kafka producer")?,
+        );
+        tracing::info!(
+            brokers = %kafka.brokers,
+            group = %kafka.group_id,
+            input = %kafka.input_topic,
+            output = %kafka.output_topic,
+            dlq = %kafka.dlq_topic,
+            workers,
+            stages = ?self.pipeline.stage_names(),
+            "copydesk running"
+        );
+
+        let tasks = TaskTracker::new();
+        let (work_tx, work_rx) = mpsc::channel::<Work>(workers * 2);
+        let sender = tasks.spawn(process_and_send(
+            work_rx,
+            self.pipeline.clone(),
+            sink.clone(),
+            workers,
+            fatal.clone(),
+        ));
+        let offsets_stop = CancellationToken::new();
+        let offsets_task = tasks.spawn(store_offsets_loop(
+            consumer.clone(),
+            tracker.clone(),
+            offsets_moved.clone(),
+            offsets_stop.clone(),
+        ));
+        tasks.close();
+
+        let in_flight = Arc::new(Semaphore::new(kafka.max_in_flight));
+        let shutdown = async {
+            shutdown.await;
+            tracing::info!("shutdown requested: stop fetching, drain in-flight records");
+        };
+        tokio::pin!(shutdown);
+        loop {
+            // The permit is taken before fetching: with max_in_flight records unacknowledged,
+            // consumption pauses until the producer catches up.
+            let permit = tokio::select! {
+                _ = &mut shutdown => break,
+                _ = stop.cancelled() => break,
+                permit = in_flight.clone().acquire_owned() => permit.context("in-flight semaphore closed")?,
+            };
+            let message = tokio::select! {
+                _ = &mut shutdown => break,
+                _ = stop.cancelled() => break,
+                message = consumer.recv() => message,
+            };
+            let record = match message {
+                Ok(message) => source::detach(&message),
+                Err(err) => {
+                    tracing::warn!(%err, "consumer error");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            Counters::bump(&self.counters.consumed);
+            let src = &record.source;
+            let ticket = tracker.track(&src.topic, src.partition, src.offset);
+            if work_tx
+                .send(Work {
+                    record,
+                    ticket,
+                    permit,
+                })
+                .await
+                .is_err()
+            {
+                break; // the sender stopped: only after a fatal error
+            }
+        }
+        drop(work_tx);
+
+        // Drain: finish processing and delivering what was consumed, within the deadline.
+        let deadline = Instant::now() + drain;
+        let sender_abort = sender.abort_handle();
+        if tokio::time::timeout(drain, sender).await.is_err() {
+            tracing::warn!("drain deadline reached while processing; dropping unprocessed records");
+            sender_abort.abort();
+        }
+        let left = {
+            let tracker = tracker.clone();
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            tokio::task::spawn_blocking(move || tracker.wait_acknowledged(None, remaining))
+                .await
+                .unwrap_or(usize::MAX)
+        };
+        if left > 0 && !fatal.is_cancelled() {
+            tracing::warn!(
+                unacknowledged = left,
+                "drain deadline reached; their offsets are not stored"
+            );
+        }
+        let flush_sink = sink.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || flush_sink.flush(Duration::from_millis(100))).await;
+        offsets_stop.cancel();
+        let _ = offsets_task.await;
+        tasks.wait().await;
+        if let Err(err) = source::store(&*consumer, &tracker.take_committable()) {
+            tracing::warn!(%err, "cannot store final offsets");
+        }
+        let commit_consumer = consumer.clone();
+        let committed = tokio::task::spawn_blocking(move || {
+            commit_consumer.commit_consumer_state(CommitMode::Sync)
+        })
+        .await;
+        match committed {
+            Ok(Ok(())) => tracing::info!("offsets committed"),
+            // NoOffset: nothing new to commit since the last auto-commit.
+            Ok(Err(err)) => tracing::debug!(%err, "final commit"),
+            Err(err) => tracing::warn!(%err, "final commit task failed"),
+        }
+        let snapshot = self.counters.snapshot();
+        tracing::info!(
+            consumed = snapshot.consumed,
+            events = snapshot.events,
+            dead_letters = snapshot.dead_letters,
+            "copydesk stopped"
+        );
+        if fatal.is_cancelled() {
+            let reason = sink
+                .fatal_reason()
+                .unwrap_or_else(|| "unknown failure".into());
+            anyhow::bail!(
+                "stopped after a failed delivery (offsets after it not stored): {reason}"
+            );
+        }
+        Ok(snapshot)
+    }
+}
+
+/// Runs the pipeline on the blocking pool, `workers` records at a time, and enqueues their
+/// outputs in consumption order.
+async fn process_and_send(
+    work_rx: mpsc::Receiver<Work>,
+    pipeline: Arc<Pipeline>,
+    sink: Arc<Sink>,
+    workers: usize,
+    fatal: CancellationToken,
+) {
+    let mut work_rx = work_rx;
+    let incoming = futures::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
+    let mut results = incoming
+        .map(|work| {
+            let pipeline = pipeline.clone();
+            tokio::task::spawn_blocking(move || {
+                let src = &work.record.source;
+                let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
+                let _entered = span.enter();
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    pipeline.process(&work.record.payload, work.record.content_type(), src)
+                }))
+                .unwrap_or_else(|panic| Err(panic_failure(&panic)));
+                (work, result)
+            })
+        })
+        .buffered(workers);
+    while let Some(joined) = results.next().await {
+        if fatal.is_cancelled() {
+            return;
+        }
+        let (work, result): (Work, Result<Processed, Failure>) = match joined {
+            Ok(pair) => pair,
+            Err(err) => {
+                // Only reachable if the blocking pool itself is shut down; the record stays
+                // unacknowledged, so its offset is never stored.
+                tracing::error!(%err, "worker task lost");
+                fatal.cancel();
+                return;
+            }
+        };
+        let Work {
+            record,
+            ticket,
+            permit,
+        } = work;
+        let span = tracing::debug_span!("story", topic = %record.source.topic, partition = record.source.partition, offset = record.source.offset);
+        let sent = async {
+            match &result {
+                Ok(processed) => {
+                    tracing::debug!(story_id = %processed.key, "event");
+                    sink.send_event(processed, &record.source, ticket, permit).await
+                }
+                Err(failure) => {
+                    tracing::warn!(class = %failure.class, stage = %failure.stage, reason = %failure.message, "dead letter");
+                    sink.send_dead_letter(&record, failure, ticket, permit).await
+                }
+            }
+        }
+        .instrument(span)
+        .await;
+        if let Err(err) = sent {
+            tracing::error!(%err, "cannot enqueue output");
+            fatal.cancel();
+            return;
+        }
+    }
+}
+
+fn panic_failure(panic: &(dyn std::any::Any + Send)) -> Failure {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "stage panicked".into());
+    Failure {
+        class: "panic".into(),
+        message,
+        stage: "pipeline".into(),
+    }
+}
+
+/// Stores committable offsets whenever deliveries move them (and on a timer as a backstop).
+async fn store_offsets_loop(
+    consumer: Arc<SourceConsumer>,
+    tracker: Arc<OffsetTracker>,
+    offsets_moved: Arc<Notify>,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = offsets_moved.notified() => {}
+            _ = tokio::time::sleep(STORE_INTERVAL) => {}
+        }
+        let offsets = tracker.take_committable();
+        if let Err(err) = source::store(&*consumer, &offsets) {
+            // Typically a partition revoked in the meantime; its new owner re-reads.
+            tracing::debug!(%err, "cannot store offsets");
+        }
+    }
+}

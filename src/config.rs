@@ -1,0 +1,548 @@
+//! Typed configuration: defaults, `config/copydesk.toml`, `COPYDESK_…` environment overrides
+//! and command-line flags, merged in that order, then validated.
+//!
+//! Every struct denies unknown keys, so a typo fails at start-up with the key's name instead
+//! of silently keeping a default.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::decode::DecodeConfig;
+
+/// Why a configuration was rejected. Always names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file, environment or flags could not be read into the typed config.
+    #[error("{0}")]
+    Load(Box<figment::Error>),
+    /// A value was read but is not acceptable.
+    #[error("invalid value for `{key}`: {reason}")]
+    Invalid {
+        /// Dotted key, e.g. `kafka.brokers`.
+        key: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        Self::Load(Box::new(err))
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Kafka connection, topics and delivery.
+    #[serde(default)]
+    pub kafka: KafkaConfig,
+    /// Decode limits and stage selection.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// Graceful shutdown.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// A raw librdkafka setting value: TOML and the environment may give numbers or booleans.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawValue {
+    /// Boolean, written `true`/`false`.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Floating point.
+    Float(f64),
+    /// Anything else.
+    Text(String),
+}
+
+impl fmt::Display for RawValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => write!(f, "{x}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// `[kafka]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma-separated `host:port`.
+    #[serde(default = "default_brokers")]
+    pub brokers: String,
+    /// Consumer group; instances with the same group share the input partitions.
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
+    /// Topic carrying raw wire stories.
+    #[serde(default = "default_input_topic")]
+    pub input_topic: String,
+    /// Topic receiving enriched events (key = story id).
+    #[serde(default = "default_output_topic")]
+    pub output_topic: String,
+    /// Dead-letter topic: original bytes plus `error.*` and `source.*` headers.
+    #[serde(default = "default_dlq_topic")]
+    pub dlq_topic: String,
+    /// How long the producer keeps retrying one message before reporting it failed. A
+    /// failed delivery stops the daemon without storing the offset, so this is how long a
+    /// broker outage is ridden out before exiting for a supervised restart.
+    #[serde(default = "default_message_timeout_ms")]
+    pub message_timeout_ms: u64,
+    /// Most records between consume and broker acknowledgement at once; bounds memory
+    /// however large the backlog (back-pressure).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Raw librdkafka consumer settings, passed through (e.g. `"fetch.max.bytes" = 52428800`).
+    #[serde(default)]
+    pub consumer: BTreeMap<String, RawValue>,
+    /// Raw librdkafka producer settings, passed through (e.g. `"compression.type" = "zstd"`).
+    #[serde(default)]
+    pub producer: BTreeMap<String, RawValue>,
+}
+
+fn default_brokers() -> String {
+    "localhost:9092".into()
+}
+fn default_group_id() -> String {
+    "copydesk".into()
+}
+fn default_input_topic() -> String {
+    "stories.raw".into()
+}
+fn default_output_topic() -> String {
+    "stories.enriched".into()
+}
+fn default_dlq_topic() -> String {
+    "stories.dlq".into()
+}
+fn default_message_timeout_ms() -> u64 {
+    120_000
+}
+fn default_max_in_flight() -> usize {
+    2_000
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: default_brokers(),
+            group_id: default_group_id(),
+            input_topic: default_input_topic(),
+            output_topic: default_output_topic(),
+            dlq_topic: default_dlq_topic(),
+            message_timeout_ms: default_message_timeout_ms(),
+            max_in_flight: default_max_in_flight(),
+            consumer: BTreeMap::new(),
+            producer: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[pipeline]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Records larger than this go to the DLQ (class `oversize`) without being decoded.
+    #[serde(default = "default_max_story_bytes")]
+    pub max_story_bytes: usize,
+    /// Records processed in parallel off the async reactor; 0 = number of CPUs.
+    #[serde(default)]
+    pub workers: usize,
+    /// Reading speed used for `enrichment.reading_time_s`.
+    #[serde(default = "default_words_per_minute")]
+    pub words_per_minute: u32,
+    /// Which stages run.
+    #[serde(default)]
+    pub stages: StagesConfig,
+    /// Decoder settings.
+    #[serde(default)]
+    pub decode: DecodeConfig,
+}
+
+fn default_max_story_bytes() -> usize {
+    1_048_576
+}
+fn default_words_per_minute() -> u32 {
+    230
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            max_story_bytes: default_max_story_bytes(),
+            workers: 0,
+            words_per_minute: default_words_per_minute(),
+            stages: StagesConfig::default(),
+            decode: DecodeConfig::default(),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Worker count with 0 resolved to the number of CPUs.
+    pub fn effective_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+}
+
+/// `[pipeline.stages]`: switch stages on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StagesConfig {
+    /// Word count and reading time.
+    #[serde(default = "default_true")]
+    pub text_stats: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for StagesConfig {
+    fn default() -> Self {
+        Self { text_stats: true }
+    }
+}
+
+/// `[shutdown]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// After SIGTERM/SIGINT, how long in-flight records may take to be delivered before the
+    /// daemon commits what is acknowledged and exits.
+    #[serde(default = "default_drain_timeout_ms")]
+    pub drain_timeout_ms: u64,
+}
+
+fn default_drain_timeout_ms() -> u64 {
+    10_000
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            drain_timeout_ms: default_drain_timeout_ms(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// Filter in `RUST_LOG` syntax, e.g. `info` or `copydesk=debug,rdkafka=warn`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: default_log_level(),
+        }
+    }
+}
+
+/// librdkafka keys copydesk sets itself because its delivery guarantee depends on them.
+const MANAGED_CONSUMER_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "group.id",
+    "enable.auto.offset.store",
+    "enable.auto.commit",
+];
+const MANAGED_PRODUCER_KEYS: &[&str] = &[
+    "bootstrap.servers",
+    "enable.idempotence",
+    "message.timeout.ms",
+];
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `path` (if given), then `COPYDESK_*` environment variables
+    /// (`COPYDESK_KAFKA__BROKERS` sets `kafka.brokers`), then `overrides`; validates.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(invalid(
+                    "--config",
+                    format!("file {} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("COPYDESK_").ignore(&["config"]).split("__"))
+            .merge(Serialized::defaults(overrides.as_tree()));
+        let config: Config = figment.extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a TOML document alone (no environment), then validates.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The effective configuration as TOML.
+    pub fn to_toml(&self) -> String {
+        // Serialising plain structs, maps and scalars into TOML cannot fail: every value is
+        // representable and maps have string keys.
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let k = &self.kafka;
+        if k.brokers.trim().is_empty() {
+            return Err(invalid("kafka.brokers", "must name at least one host:port"));
+        }
+        if k.group_id.trim().is_empty() {
+            return Err(invalid("kafka.group_id", "must not be empty"));
+        }
+        for (key, topic) in [
+            ("kafka.input_topic", &k.input_topic),
+            ("kafka.output_topic", &k.output_topic),
+            ("kafka.dlq_topic", &k.dlq_topic),
+        ] {
+            if topic.trim().is_empty() {
+                return Err(invalid(key, "must not be empty"));
+            }
+        }
+        if k.output_topic == k.input_topic {
+            return Err(invalid(
+                "kafka.output_topic",
+                "must differ from kafka.input_topic (it would consume its own output)",
+            ));
+        }
+        if k.dlq_topic == k.input_topic {
+            return Err(invalid(
+                "kafka.dlq_topic",
+                "must differ from kafka.input_topic",
+            ));
+        }
+        if k.message_timeout_ms < 1_000 {
+            return Err(invalid("kafka.message_timeout_ms", "must be at least 1000"));
+        }
+        if k.max_in_flight == 0 {
+            return Err(invalid("kafka.max_in_flight", "must be at least 1"));
+        }
+        for key in k.consumer.keys() {
+            if MANAGED_CONSUMER_KEYS.contains(&key.as_str()) {
+                return Err(invalid(&format!("kafka.consumer.\"{key}\""), "is managed by copydesk (at-least-once delivery depends on it); use the [kafka] options instead"));
+            }
+        }
+        for key in k.producer.keys() {
+            if MANAGED_PRODUCER_KEYS.contains(&key.as_str()) {
+                return Err(invalid(
+                    &format!("kafka.producer.\"{key}\""),
+                    "is managed by copydesk; use the [kafka] options instead",
+                ));
+            }
+        }
+        if self.pipeline.max_story_bytes == 0 {
+            return Err(invalid("pipeline.max_story_bytes", "must be at least 1"));
+        }
+        if self.pipeline.words_per_minute == 0 {
+            return Err(invalid("pipeline.words_per_minute", "must be at least 1"));
+        }
+        if self.shutdown.drain_timeout_ms == 0 {
+            return Err(invalid("shutdown.drain_timeout_ms", "must be at least 1"));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(invalid("log.level", e.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// Command-line flags that override the file and environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--brokers`
+    pub brokers: Option<String>,
+    /// `--group-id`
+    pub group_id: Option<String>,
+    /// `--input-topic`
+    pub input_topic: Option<String>,
+    /// `--output-topic`
+    pub output_topic: Option<String>,
+    /// `--dlq-topic`
+    pub dlq_topic: Option<String>,
+    /// `--log-format`
+    pub log_format: Option<LogFormat>,
+}
+
+impl Overrides {
+    fn as_tree(&self) -> serde_json::Value {
+        let mut kafka = serde_json::Map::new();
+        for (key, value) in [
+            ("brokers", &self.brokers),
+            ("group_id", &self.group_id),
+            ("input_topic", &self.input_topic),
+            ("output_topic", &self.output_topic),
+            ("dlq_topic", &self.dlq_topic),
+        ] {
+            if let Some(v) = value {
+                kafka.insert(key.into(), v.clone().into());
+            }
+        }
+        let mut root = serde_json::Map::new();
+        if !kafka.is_empty() {
+            root.insert("kafka".into(), kafka.into());
+        }
+        if let Some(format) = self.log_format {
+            root.insert("log".into(), serde_json::json!({ "format": format }));
+        }
+        root.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_is_the_default() {
+        let shipped = include_str!("../config/copydesk.toml");
+        assert_eq!(
+            Config::from_toml(shipped).expect("shipped config loads"),
+            Config::default()
+        );
+    }
+
+    #[test]
+    fn round_trip_through_toml() {
+        let mut config = Config::default();
+        config.kafka.brokers = "a:1,b:2".into();
+        config
+            .kafka
+            .producer
+            .insert("linger.ms".into(), RawValue::Int(5));
+        config
+            .kafka
+            .consumer
+            .insert("fetch.max.bytes".into(), RawValue::Text("100".into()));
+        config.pipeline.decode.json.headline = "meta.title".into();
+        let again = Config::from_toml(&config.to_toml()).expect("round trip");
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn rejections_name_the_key() {
+        let cases = [
+            ("[kafka]\nbrokerz = \"x\"", "brokerz"),
+            ("[kafka]\nbrokers = \"\"", "kafka.brokers"),
+            (
+                "[kafka]\noutput_topic = \"stories.raw\"",
+                "kafka.output_topic",
+            ),
+            ("[kafka]\nmax_in_flight = 0", "kafka.max_in_flight"),
+            ("[kafka]\nmax_in_flight = -3", "max_in_flight"),
+            (
+                "[kafka.consumer]\n\"enable.auto.offset.store\" = true",
+                "enable.auto.offset.store",
+            ),
+            (
+                "[kafka.producer]\n\"enable.idempotence\" = false",
+                "enable.idempotence",
+            ),
+            (
+                "[pipeline]\nmax_story_bytes = 0",
+                "pipeline.max_story_bytes",
+            ),
+            ("[pipeline.stages]\nmagic = true", "magic"),
+            ("[pipeline.decode.json]\ntitle = \"t\"", "title"),
+            (
+                "[shutdown]\ndrain_timeout_ms = \"soon\"",
+                "drain_timeout_ms",
+            ),
+            ("[log]\nformat = \"xml\"", "format"),
+            ("[log]\nlevel = \"copydesk=loud\"", "log.level"),
+            ("[surprise]\n", "surprise"),
+        ];
+        for (toml, needle) in cases {
+            let err = Config::from_toml(toml).expect_err(toml).to_string();
+            assert!(err.contains(needle), "{toml:?} → {err}");
+        }
+    }
+
+    #[test]
+    fn environment_and_flags_override_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "[kafka]\nbrokers = \"file:1\"\ngroup_id = \"g-file\"\n",
+            )?;
+            jail.set_env("COPYDESK_KAFKA__BROKERS", "env:2");
+            jail.set_env("COPYDESK_PIPELINE__MAX_STORY_BYTES", "4096");
+            jail.set_env("COPYDESK_CONFIG", "ignored-by-the-loader.toml");
+            let config = Config::load(Some(Path::new("c.toml")), &Overrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(config.kafka.brokers, "env:2");
+            assert_eq!(config.kafka.group_id, "g-file");
+            assert_eq!(config.pipeline.max_story_bytes, 4096);
+            let flags = Overrides {
+                brokers: Some("flag:3".into()),
+                log_format: Some(LogFormat::Json),
+                ..Overrides::default()
+            };
+            let config =
+                Config::load(Some(Path::new("c.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.kafka.brokers, "flag:3");
+            assert_eq!(config.log.format, LogFormat::Json);
+            jail.set_env("COPYDESK_KAFKA__NOPE", "1");
+            let err = Config::load(None, &Overrides::default()).expect_err("unknown env key");
+            assert!(err.to_string().contains("nope"), "{err}");
+            Ok(())
+        });
+    }
+}

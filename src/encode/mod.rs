@@ -1,0 +1,217 @@
+//! Encode: [`Story`] → event JSON (`copydesk.event/1`): a ninjs 3.1 object plus the
+//! enrichment envelope, source and processing provenance (see DESIGN.md "The output event").
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::pipeline::Source;
+use crate::story::{PubStatus, Story};
+
+/// Schema identifier written into every event and into the `copydesk.schema` header.
+pub const EVENT_SCHEMA: &str = "copydesk.event/1";
+
+/// The running version, written into events and dead letters.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why an event could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum EncodeError {
+    /// JSON serialisation failed.
+    #[error("event serialisation failed: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Where the story came from and how long it took: the non-ninjs parts of the envelope.
+#[derive(Debug)]
+pub struct Provenance<'a> {
+    /// The input record's coordinates.
+    pub source: &'a Source,
+    /// When processing started.
+    pub received_at: DateTime<Utc>,
+    /// Time spent in decode and stages.
+    pub duration_us: u64,
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Characters allowed unescaped in a URN's namespace-specific string (RFC 8141 pchar subset);
+/// everything else is percent-encoded so that `uri` is always a valid URI.
+fn urn_escape(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:@!$&'()*+,;=".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Builds the ninjs 3.1 object. Only properties the schema knows are written.
+pub fn ninjs(story: &Story, id: &str) -> Value {
+    let mut n = Map::new();
+    n.insert(
+        "uri".into(),
+        json!(format!("urn:copydesk:story:{}", urn_escape(id))),
+    );
+    n.insert("type".into(), json!("text"));
+    if let Some(v) = &story.version {
+        n.insert("version".into(), json!(v));
+    }
+    if let Some(t) = &story.first_created {
+        n.insert("firstCreated".into(), json!(rfc3339(t)));
+    }
+    if let Some(t) = &story.version_created {
+        n.insert("versionCreated".into(), json!(rfc3339(t)));
+    }
+    if let Some(t) = &story.embargoed_until {
+        n.insert("embargoedUntil".into(), json!(rfc3339(t)));
+    }
+    let status = match story.pub_status {
+        PubStatus::Usable => "usable",
+        PubStatus::Withheld => "withheld",
+        PubStatus::Canceled => "canceled",
+    };
+    n.insert("pubStatus".into(), json!(status));
+    if let Some(u) = story.urgency {
+        n.insert("urgency".into(), json!(u));
+    }
+    if let Some(lang) = &story.declared_language {
+        n.insert("language".into(), json!(lang));
+    }
+    if let Some(h) = &story.headline {
+        n.insert("headlines".into(), json!([{"role": "main", "value": h}]));
+    }
+    n.insert(
+        "bodies".into(),
+        json!([{"role": "main", "contentType": "text/plain", "value": story.body_text()}]),
+    );
+    if let Some(b) = &story.byline {
+        n.insert("by".into(), json!(b));
+    }
+    if let Some(s) = &story.slugline {
+        n.insert("slugline".into(), json!(s));
+    }
+    if let Some(l) = &story.located {
+        n.insert("located".into(), json!(l));
+    }
+    if !story.ed_notes.is_empty() {
+        n.insert("edNote".into(), json!(story.ed_notes.join("\n")));
+    }
+    if !story.declared_subjects.is_empty() {
+        let subjects: Vec<Value> = story
+            .declared_subjects
+            .iter()
+            .map(|s| json!({"name": s, "creator": "provider"}))
+            .collect();
+        n.insert("subjects".into(), Value::Array(subjects));
+    }
+    if !story.media.is_empty() {
+        let assoc: Vec<Value> = story
+            .media
+            .iter()
+            .map(|m| {
+                let mut a = Map::new();
+                a.insert("name".into(), json!(m.name));
+                a.insert("type".into(), json!(m.kind));
+                if let Some(uri) = &m.uri {
+                    a.insert("uri".into(), json!(uri));
+                }
+                if let Some(credit) = &m.credit {
+                    a.insert("copyrightHolder".into(), json!(credit));
+                }
+                if let Some(caption) = &m.caption {
+                    a.insert(
+                        "descriptions".into(),
+                        json!([{"role": "caption", "value": caption}]),
+                    );
+                }
+                Value::Object(a)
+            })
+            .collect();
+        n.insert("associations".into(), Value::Array(assoc));
+    }
+    Value::Object(n)
+}
+
+/// Builds the whole event as a JSON value.
+pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
+    let source = provenance.source;
+    json!({
+        "schema": EVENT_SCHEMA,
+        "id": id,
+        "ninjs": ninjs(story, id),
+        "enrichment": {
+            "word_count": story.enrichment.word_count,
+            "reading_time_s": story.enrichment.reading_time_s,
+            "dateline": story.dateline,
+            "body_blocks": story.body,
+            "normalisation": story.enrichment.normalisation,
+        },
+        "source": {
+            "topic": source.topic,
+            "partition": source.partition,
+            "offset": source.offset,
+            "timestamp": source.timestamp.as_ref().map(rfc3339),
+            "format": story.format.map(|f| f.as_str()),
+            "charset": story.charset,
+        },
+        "processing": {
+            "copydesk": VERSION,
+            "received_at": provenance.received_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "duration_us": provenance.duration_us,
+        }
+    })
+}
+
+/// Encodes the event to bytes.
+pub fn encode_event(
+    story: &Story,
+    id: &str,
+    provenance: &Provenance<'_>,
+) -> Result<Vec<u8>, EncodeError> {
+    Ok(serde_json::to_vec(&event(story, id, provenance))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::story::Block;
+
+    #[test]
+    fn uri_is_escaped() {
+        assert_eq!(urn_escape("nw:a b/é"), "nw:a%20b%2F%C3%A9");
+    }
+
+    #[test]
+    fn event_shape() {
+        let story = Story {
+            headline: Some("H".into()),
+            body: vec![Block::paragraph("p")],
+            pub_status: PubStatus::Withheld,
+            ..Story::default()
+        };
+        let source = Source {
+            topic: "t".into(),
+            partition: 2,
+            offset: 7,
+            timestamp: None,
+        };
+        let prov = Provenance {
+            source: &source,
+            received_at: Utc::now(),
+            duration_us: 5,
+        };
+        let ev = event(&story, "x:1", &prov);
+        assert_eq!(ev["schema"], EVENT_SCHEMA);
+        assert_eq!(ev["ninjs"]["uri"], "urn:copydesk:story:x:1");
+        assert_eq!(ev["ninjs"]["pubStatus"], "withheld");
+        assert_eq!(ev["ninjs"]["headlines"][0]["value"], "H");
+        assert_eq!(ev["ninjs"]["bodies"][0]["value"], "p");
+        assert_eq!(ev["source"]["offset"], 7);
+        assert_eq!(ev["processing"]["copydesk"], VERSION);
+    }
+}

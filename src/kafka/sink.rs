@@ -1,0 +1,314 @@
+//! The producer side: events to the output topic, dead letters to the DLQ topic.
+//!
+//! Every message carries the [`Ticket`] of the input record it answers. The delivery
+//! callback (on the producer's own thread) acknowledges the ticket only when the broker has
+//! acknowledged the message; a failed delivery acknowledges nothing and trips the fatal
+//! switch, so the record's offset is never stored and the daemon stops for a restart.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, ClientContext, Message};
+use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio_util::sync::CancellationToken;
+
+use super::offsets::{OffsetTracker, Ticket};
+use crate::config::KafkaConfig;
+use crate::encode::{EVENT_SCHEMA, VERSION};
+use crate::pipeline::{Failure, Processed, Source};
+use crate::telemetry::Counters;
+
+/// What kind of output a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// An enriched event.
+    Event,
+    /// A dead letter.
+    DeadLetter,
+}
+
+/// Travels with a message through librdkafka and comes back in the delivery callback.
+#[derive(Debug)]
+pub struct Delivery {
+    ticket: Ticket,
+    kind: OutputKind,
+    /// Released when the delivery is reported: the in-flight budget (back-pressure).
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Shared state the delivery callback updates.
+pub struct SinkContext {
+    tracker: Arc<OffsetTracker>,
+    counters: Arc<Counters>,
+    /// Woken when a partition's committable offset moved.
+    offsets_moved: Arc<Notify>,
+    /// Cancelled on the first failed delivery.
+    fatal: CancellationToken,
+    fatal_reason: Mutex<Option<String>>,
+}
+
+impl ClientContext for SinkContext {}
+
+impl ProducerContext for SinkContext {
+    type DeliveryOpaque = Box<Delivery>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, delivery: Self::DeliveryOpaque) {
+        match result {
+            Ok(_) => {
+                Counters::bump(match delivery.kind {
+                    OutputKind::Event => &self.counters.events,
+                    OutputKind::DeadLetter => &self.counters.dead_letters,
+                });
+                if self.tracker.ack(&delivery.ticket) {
+                    self.offsets_moved.notify_one();
+                }
+            }
+            Err((err, message)) => {
+                Counters::bump(&self.counters.failed_deliveries);
+                let reason = format!(
+                    "delivery to {} failed for input {}[{}]@{}: {err}",
+                    message.topic(),
+                    delivery.ticket.tp.0,
+                    delivery.ticket.tp.1,
+                    delivery.ticket.offset
+                );
+                tracing::error!("{reason}");
+                let mut slot = self.fatal_reason.lock().unwrap_or_else(|p| p.into_inner());
+                slot.get_or_insert(reason);
+                self.fatal.cancel();
+            }
+        }
+    }
+}
+
+/// Why a message could not be handed to the producer.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// librdkafka refused the message for a reason other than a full queue.
+    #[error("cannot enqueue message for {topic}: {source}")]
+    Enqueue {
+        /// Destination topic.
+        topic: String,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+}
+
+/// The producer plus the topics it writes.
+pub struct Sink {
+    producer: ThreadedProducer<SinkContext>,
+    output_topic: String,
+    dlq_topic: String,
+}
+
+impl Sink {
+    /// Creates the idempotent producer.
+    pub fn create(
+        config: &KafkaConfig,
+        tracker: Arc<OffsetTracker>,
+        counters: Arc<Counters>,
+        offsets_moved: Arc<Notify>,
+        fatal: CancellationToken,
+    ) -> Result<Self, KafkaError> {
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &config.brokers)
+            // Idempotence gives acks=all, ordered retries and no duplicates from retries.
+            .set("enable.idempotence", "true")
+            .set("message.timeout.ms", config.message_timeout_ms.to_string())
+            .set("linger.ms", "5")
+            .set("compression.type", "lz4");
+        super::apply_raw(&mut client, &config.producer);
+        let context = SinkContext {
+            tracker,
+            counters,
+            offsets_moved,
+            fatal,
+            fatal_reason: Mutex::new(None),
+        };
+        Ok(Self {
+            producer: client.create_with_context(context)?,
+            output_topic: config.output_topic.clone(),
+            dlq_topic: config.dlq_topic.clone(),
+        })
+    }
+
+    /// The first delivery failure, if any.
+    pub fn fatal_reason(&self) -> Option<String> {
+        let context = self.producer.context();
+        context
+            .fatal_reason
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Enqueues an event. Waits (without blocking the reactor) while the producer queue is
+    /// full: that is the back-pressure path.
+    pub async fn send_event(
+        &self,
+        processed: &Processed,
+        source: &Source,
+        ticket: Ticket,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<(), SinkError> {
+        let headers = source_headers(OwnedHeaders::new(), source)
+            .insert(Header {
+                key: "content-type",
+                value: Some("application/json"),
+            })
+            .insert(Header {
+                key: "copydesk.schema",
+                value: Some(EVENT_SCHEMA),
+            })
+            .insert(Header {
+                key: "copydesk.version",
+                value: Some(VERSION),
+            })
+            .insert(Header {
+                key: "source.format",
+                value: Some(processed.format),
+            });
+        let delivery = Box::new(Delivery {
+            ticket,
+            kind: OutputKind::Event,
+            _permit: permit,
+        });
+        let record = BaseRecord::with_opaque_to(&self.output_topic, delivery)
+            .key(processed.key.as_bytes())
+            .payload(processed.payload.as_slice())
+            .headers(headers);
+        self.enqueue(record).await
+    }
+
+    /// Enqueues a dead letter: the original key, bytes and headers, plus `error.*`,
+    /// `source.*` and `copydesk.version` headers.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_dead_letter(
+        &self,
+        original: &InputRecord,
+        failure: &Failure,
+        ticket: Ticket,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<(), SinkError> {
+        let mut headers = OwnedHeaders::new();
+        for (key, value) in &original.headers {
+            headers = headers.insert(Header {
+                key,
+                value: value.as_deref(),
+            });
+        }
+        let headers = source_headers(headers, &original.source)
+            .insert(Header {
+                key: "error.class",
+                value: Some(failure.class.as_str()),
+            })
+            .insert(Header {
+                key: "error.message",
+                value: Some(failure.message.as_str()),
+            })
+            .insert(Header {
+                key: "error.stage",
+                value: Some(failure.stage.as_str()),
+            })
+            .insert(Header {
+                key: "copydesk.version",
+                value: Some(VERSION),
+            });
+        let delivery = Box::new(Delivery {
+            ticket,
+            kind: OutputKind::DeadLetter,
+            _permit: permit,
+        });
+        let mut record = BaseRecord::with_opaque_to(&self.dlq_topic, delivery)
+            .payload(original.payload.as_slice())
+            .headers(headers);
+        if let Some(key) = &original.key {
+            record = record.key(key.as_slice());
+        }
+        self.enqueue(record).await
+    }
+
+    async fn enqueue(
+        &self,
+        mut record: BaseRecord<'_, [u8], [u8], Box<Delivery>>,
+    ) -> Result<(), SinkError> {
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((source, back)) => {
+                    return Err(SinkError::Enqueue {
+                        topic: back.topic.to_string(),
+                        source,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for every enqueued message to be delivered or failed.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.producer.flush(timeout)
+    }
+
+    /// Messages enqueued but not yet reported.
+    pub fn in_flight(&self) -> i32 {
+        self.producer.in_flight_count()
+    }
+}
+
+fn source_headers(headers: OwnedHeaders, source: &Source) -> OwnedHeaders {
+    let timestamp = source
+        .timestamp
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    headers
+        .insert(Header {
+            key: "source.topic",
+            value: Some(source.topic.as_str()),
+        })
+        .insert(Header {
+            key: "source.partition",
+            value: Some(source.partition.to_string().as_str()),
+        })
+        .insert(Header {
+            key: "source.offset",
+            value: Some(source.offset.to_string().as_str()),
+        })
+        .insert(Header {
+            key: "source.timestamp",
+            value: Some(timestamp.as_str()),
+        })
+}
+
+/// An input record detached from the consumer: what the pipeline and the DLQ need.
+#[derive(Debug, Clone)]
+pub struct InputRecord {
+    /// Record key.
+    pub key: Option<Vec<u8>>,
+    /// Record value (empty for a tombstone).
+    pub payload: Vec<u8>,
+    /// Record headers in order.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Coordinates.
+    pub source: Source,
+}
+
+impl InputRecord {
+    /// The `content-type` header, if present and UTF-8.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .and_then(|(_, v)| v.as_deref())
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+}

@@ -1,0 +1,153 @@
+//! The stage chain: bytes → `Story` (decode) → stages → event bytes (encode).
+//!
+//! A [`Stage`] is small, synchronous and I/O-free. [`Pipeline::process`] runs one record
+//! through every stage and returns either the encoded event or a [`Failure`] that names the
+//! stage and error class, ready to become a dead letter. The Kafka side never sees a `Story`.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::PipelineConfig;
+use crate::decode::{DecodeError, Decoder};
+use crate::encode::{self, EncodeError, Provenance};
+use crate::enrich;
+use crate::story::Story;
+
+/// Where a record came from: carried into the event and into dead-letter headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// Topic the record was read from (empty for `process`).
+    pub topic: String,
+    /// Partition the record was read from.
+    pub partition: i32,
+    /// Offset of the record.
+    pub offset: i64,
+    /// The record's timestamp, when the broker gave one.
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// Error returned by a stage; the stage is named by the chain runner.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StageError {
+    /// Short machine-readable class, e.g. `empty_body`.
+    pub class: &'static str,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+/// One processing step over a story.
+pub trait Stage: Send + Sync {
+    /// Stable name used in logs, metrics and `error.stage` headers.
+    fn name(&self) -> &'static str;
+    /// Transform the story, or explain why it cannot be processed.
+    fn process(&self, story: Story) -> Result<Story, StageError>;
+}
+
+/// Why a record became a dead letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Error class (`oversize`, `decode`, a stage's class, `encode`).
+    pub class: String,
+    /// Human-readable reason.
+    pub message: String,
+    /// The stage that failed (`limits`, `decode`, a stage name, `encode`).
+    pub stage: String,
+}
+
+impl From<DecodeError> for Failure {
+    fn from(err: DecodeError) -> Self {
+        Self {
+            class: err.class().to_string(),
+            message: err.to_string(),
+            stage: "decode".into(),
+        }
+    }
+}
+
+impl From<EncodeError> for Failure {
+    fn from(err: EncodeError) -> Self {
+        Self {
+            class: "encode".into(),
+            message: err.to_string(),
+            stage: "encode".into(),
+        }
+    }
+}
+
+/// A successfully processed record: what goes to the output topic.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// Message key: the stable story id.
+    pub key: String,
+    /// The event as JSON bytes.
+    pub payload: Vec<u8>,
+    /// Wire format the record was decoded from (for the provenance header).
+    pub format: &'static str,
+}
+
+/// The whole chain, built once at start-up and shared read-only by every worker.
+pub struct Pipeline {
+    max_story_bytes: usize,
+    decoder: Decoder,
+    stages: Vec<Box<dyn Stage>>,
+}
+
+impl Pipeline {
+    /// Builds the decoder and every configured stage.
+    pub fn new(config: &PipelineConfig) -> Self {
+        Self {
+            max_story_bytes: config.max_story_bytes,
+            decoder: Decoder::new(&config.decode),
+            stages: enrich::build_stages(config),
+        }
+    }
+
+    /// Names of the stages in order (for logs and `check-config`).
+    pub fn stage_names(&self) -> Vec<&'static str> {
+        self.stages.iter().map(|s| s.name()).collect()
+    }
+
+    /// Runs one record through decode, every stage, and encode.
+    pub fn process(
+        &self,
+        payload: &[u8],
+        content_type: Option<&str>,
+        source: &Source,
+    ) -> Result<Processed, Failure> {
+        let started = Instant::now();
+        if payload.len() > self.max_story_bytes {
+            return Err(Failure {
+                class: "oversize".into(),
+                message: format!(
+                    "record is {} bytes, over max_story_bytes = {}",
+                    payload.len(),
+                    self.max_story_bytes
+                ),
+                stage: "limits".into(),
+            });
+        }
+        let mut story = self.decoder.decode(payload, content_type)?;
+        for stage in &self.stages {
+            story = stage.process(story).map_err(|err| Failure {
+                class: err.class.to_string(),
+                message: err.message,
+                stage: stage.name().to_string(),
+            })?;
+        }
+        let provenance = Provenance {
+            source,
+            received_at: Utc::now(),
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        let format = story.format.map_or("unknown", |f| f.as_str());
+        let key = story.id();
+        let payload = encode::encode_event(&story, &key, &provenance)?;
+        Ok(Processed {
+            key,
+            payload,
+            format,
+        })
+    }
+}
