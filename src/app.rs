@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use rdkafka::consumer::{CommitMode, Consumer as _};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -35,6 +37,8 @@ use crate::telemetry::{CounterSnapshot, Counters};
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How often acknowledged offsets are stored even without a wake-up.
 const STORE_INTERVAL: Duration = Duration::from_millis(200);
+/// Attempts at the final commit while a rebalance completes (250 ms apart).
+const FINAL_COMMIT_ATTEMPTS: u32 = 40;
 
 /// One consumed record on its way through the pipeline.
 struct Work {
@@ -174,6 +178,14 @@ impl Daemon {
         }
         drop(work_tx);
 
+        // From here on nothing new is processed, but the consumer keeps being polled so that
+        // a rebalance started meanwhile (another instance leaving or joining) can complete;
+        // otherwise the group stays "rebalancing" and the final commit is refused. Records
+        // fetched now are dropped untracked: their offsets are never stored, so the next
+        // owner reads them again.
+        let poller_stop = CancellationToken::new();
+        let poller = tokio::spawn(serve_group(consumer.clone(), poller_stop.clone()));
+
         // Drain: finish processing and delivering what was consumed, within the deadline.
         let deadline = Instant::now() + drain;
         let sender_abort = sender.abort_handle();
@@ -203,17 +215,9 @@ impl Daemon {
         if let Err(err) = source::store(&*consumer, &tracker.take_committable()) {
             tracing::warn!(%err, "cannot store final offsets");
         }
-        let commit_consumer = consumer.clone();
-        let committed = tokio::task::spawn_blocking(move || {
-            commit_consumer.commit_consumer_state(CommitMode::Sync)
-        })
-        .await;
-        match committed {
-            Ok(Ok(())) => tracing::info!("offsets committed"),
-            // NoOffset: nothing new to commit since the last auto-commit.
-            Ok(Err(err)) => tracing::debug!(%err, "final commit"),
-            Err(err) => tracing::warn!(%err, "final commit task failed"),
-        }
+        final_commit(&consumer).await;
+        poller_stop.cancel();
+        let _ = poller.await;
         let snapshot = self.counters.snapshot();
         tracing::info!(
             consumed = snapshot.consumed,
@@ -312,6 +316,46 @@ fn panic_failure(panic: &(dyn std::any::Any + Send)) -> Failure {
         message,
         stage: "pipeline".into(),
     }
+}
+
+/// Polls the consumer (dropping any record it returns) until `stop`, so group protocol
+/// events keep being served during shutdown.
+async fn serve_group(consumer: Arc<SourceConsumer>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            message = consumer.recv() => drop(message),
+        }
+    }
+}
+
+/// Commits stored offsets, retrying while the group is rebalancing (the poller completes the
+/// rebalance meanwhile). Bounded: after the attempts, librdkafka's commit on close remains.
+async fn final_commit(consumer: &Arc<SourceConsumer>) {
+    for attempt in 1..=FINAL_COMMIT_ATTEMPTS {
+        let commit_consumer = consumer.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            commit_consumer.commit_consumer_state(CommitMode::Sync)
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {
+                tracing::info!("offsets committed");
+                return;
+            }
+            // Nothing stored since the last commit.
+            Ok(Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset))) => return,
+            Ok(Err(err)) => {
+                tracing::debug!(%err, attempt, "final commit refused; retrying");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "final commit task failed");
+                return;
+            }
+        }
+    }
+    tracing::warn!("final commit not accepted; acknowledged offsets will be committed on close");
 }
 
 /// Stores committable offsets whenever deliveries move them (and on a timer as a backstop).

@@ -516,6 +516,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail fixes the closure type
     fn environment_and_flags_override_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

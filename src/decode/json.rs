@@ -125,10 +125,15 @@ fn kind(v: &Value) -> &'static str {
 
 /// Decodes a JSON envelope.
 pub fn decode(text_in: &str, fields: &JsonFields) -> Result<Story, DecodeError> {
-    let root: Value = serde_json::from_str(text_in).map_err(|e| DecodeError::Json {
-        message: e.to_string(),
-        line: e.line(),
-        column: e.column(),
+    let root: Value = serde_json::from_str(text_in).map_err(|e| {
+        // serde_json appends " at line L column C"; the position is reported separately.
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        DecodeError::Json {
+            message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
+            line: e.line(),
+            column: e.column(),
+        }
     })?;
     if !root.is_object() {
         return Err(invalid(format!(

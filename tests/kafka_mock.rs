@@ -1,0 +1,322 @@
+//! Kafka round trips against librdkafka's in-process mock cluster: real protocol, real
+//! sockets, the real daemon code path.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use common::*;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+
+const LONG: Duration = Duration::from_secs(90);
+
+/// Asserts that, for each input partition, the outputs answer its offsets 0..count in order.
+fn assert_in_order(outputs: &[Output], counts: &[i64]) {
+    let mut by_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for o in outputs {
+        let (p, off) = o.source();
+        by_partition.entry(p).or_default().push(off);
+    }
+    for (p, &count) in counts.iter().enumerate() {
+        let seen = by_partition.remove(&(p as i32)).unwrap_or_default();
+        let expected: Vec<i64> = (0..count).collect();
+        assert_eq!(seen, expected, "partition {p} out of order or incomplete");
+    }
+}
+
+fn unique_sources(outputs: &[Output]) -> HashSet<(i32, i64)> {
+    outputs.iter().map(Output::source).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_stories_become_thousand_events_in_order() {
+    let broker = broker(3);
+    let brokers = broker.bootstrap_servers();
+    let positions = produce_stories(&brokers, 0..1000).await;
+    let counts = per_partition(&positions, 3);
+    assert!(
+        counts.iter().all(|&c| c > 100),
+        "keys spread over partitions: {counts:?}"
+    );
+
+    let daemon = spawn_daemon(config(&brokers, "g-order"));
+    daemon.wait_answered(1000, LONG).await;
+    let snapshot = daemon.stop().await.expect("clean stop");
+    assert_eq!(snapshot.consumed, 1000);
+    assert_eq!(snapshot.events, 1000);
+    assert_eq!(snapshot.dead_letters, 0);
+
+    let outputs = read_outputs(&brokers, &[OUTPUT], 1000, LONG);
+    assert_eq!(outputs.len(), 1000);
+    assert_in_order(&outputs, &counts);
+    for o in &outputs {
+        let event = o.json();
+        assert_eq!(event["schema"], "copydesk.event/1");
+        assert_eq!(o.headers["copydesk.schema"], "copydesk.event/1");
+        assert_eq!(o.key.as_deref(), event["id"].as_str().map(str::as_bytes));
+        let (p, off) = o.source();
+        assert_eq!(event["source"]["partition"], p);
+        assert_eq!(event["source"]["offset"], off);
+    }
+    assert_eq!(
+        committed(&brokers, "g-order", 3),
+        counts,
+        "committed = end of each partition"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_records_become_dead_letters_with_headers() {
+    let broker = broker(1);
+    let brokers = broker.bootstrap_servers();
+    let oversize = vec![b'a'; 5000];
+    let records = vec![
+        ("good".to_string(), story(0), vec![]),
+        (
+            "utf8".to_string(),
+            b"Headline\n\nbody \xff\xfe".to_vec(),
+            vec![("x-trace", "t-1")],
+        ),
+        ("empty".to_string(), Vec::new(), vec![]),
+        (
+            "json".to_string(),
+            b"{\"headline\": \"cut".to_vec(),
+            vec![("x-trace", "t-2")],
+        ),
+        ("big".to_string(), oversize.clone(), vec![]),
+        ("nohead".to_string(), b"{\"body\": \"x\"}".to_vec(), vec![]),
+        (
+            "ctype".to_string(),
+            b"%PDF-1.7".to_vec(),
+            vec![("content-type", "application/pdf")],
+        ),
+        ("good2".to_string(), story(1), vec![]),
+    ];
+    let positions = produce(&brokers, &records).await;
+    let mut cfg = config(&brokers, "g-dlq");
+    cfg.pipeline.max_story_bytes = 4096;
+    let daemon = spawn_daemon(cfg);
+    daemon.wait_answered(8, LONG).await;
+    let snapshot = daemon.stop().await.expect("clean stop");
+    assert_eq!((snapshot.events, snapshot.dead_letters), (2, 6));
+
+    let dead = read_outputs(&brokers, &[DLQ], 6, LONG);
+    assert_eq!(dead.len(), 6);
+    let expected = [
+        ("utf8", "invalid_utf8", "decode", "invalid UTF-8 at byte 15"),
+        ("empty", "empty", "decode", "empty record"),
+        ("json", "malformed_json", "decode", "EOF while parsing"),
+        (
+            "big",
+            "oversize",
+            "limits",
+            "5000 bytes, over max_story_bytes = 4096",
+        ),
+        ("nohead", "invalid_story", "decode", "no headline"),
+        ("ctype", "unsupported_format", "decode", "application/pdf"),
+    ];
+    for (letter, (key, class, stage, needle)) in dead.iter().zip(expected) {
+        let index = records.iter().position(|r| r.0 == key).expect("known key");
+        assert_eq!(letter.key.as_deref(), Some(key.as_bytes()));
+        assert_eq!(letter.payload, records[index].1, "{key}: original bytes");
+        assert_eq!(letter.headers["error.class"], class, "{key}");
+        assert_eq!(letter.headers["error.stage"], stage, "{key}");
+        assert!(
+            letter.headers["error.message"].contains(needle),
+            "{key}: {}",
+            letter.headers["error.message"]
+        );
+        assert_eq!(letter.headers["source.topic"], INPUT);
+        assert_eq!(letter.source(), positions[index]);
+        assert!(!letter.headers["source.timestamp"].is_empty());
+        assert_eq!(
+            letter.headers["copydesk.version"],
+            env!("CARGO_PKG_VERSION")
+        );
+        for (k, v) in &records[index].2 {
+            assert_eq!(letter.headers[*k], *v, "{key}: original header {k} kept");
+        }
+    }
+    assert_eq!(committed(&brokers, "g-dlq", 1), vec![8]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_mid_stream_and_restart_loses_nothing() {
+    let broker = broker(3);
+    let brokers = broker.bootstrap_servers();
+    let positions = produce_stories(&brokers, 0..1000).await;
+    let counts = per_partition(&positions, 3);
+
+    let first = spawn_daemon(config(&brokers, "g-restart"));
+    first.wait_answered(200, LONG).await;
+    let first_snapshot = first.stop().await.expect("clean stop");
+    assert!(
+        first_snapshot.events < 1000,
+        "stopped mid-stream: {first_snapshot:?}"
+    );
+    let after_first = committed(&brokers, "g-restart", 3);
+    let answered_first: i64 = after_first.iter().sum();
+    assert_eq!(
+        answered_first as u64, first_snapshot.events,
+        "graceful stop commits what it answered"
+    );
+
+    let second = spawn_daemon(config(&brokers, "g-restart"));
+    second
+        .wait_answered(1000 - first_snapshot.events, LONG)
+        .await;
+    let second_snapshot = second.stop().await.expect("clean stop");
+
+    let total = (first_snapshot.events + second_snapshot.events) as usize;
+    let outputs = read_outputs(&brokers, &[OUTPUT], total, LONG);
+    let unique = unique_sources(&outputs);
+    let duplicates = outputs.len() - unique.len();
+    eprintln!(
+        "restart: {} events, {} unique, {duplicates} duplicates",
+        outputs.len(),
+        unique.len()
+    );
+    assert_eq!(unique.len(), 1000, "every input answered");
+    assert_eq!(duplicates, 0, "a graceful stop repeats nothing");
+    assert_eq!(committed(&brokers, "g-restart", 3), counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_errors_are_retried_without_loss_or_reordering() {
+    let broker = broker(2);
+    let brokers = broker.bootstrap_servers();
+    let positions = produce_stories(&brokers, 0..300).await;
+    let counts = per_partition(&positions, 2);
+    // Retriable errors on the daemon's next produce requests.
+    broker.cluster().request_errors(
+        RDKafkaApiKey::Produce,
+        &[
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        ],
+    );
+    let daemon = spawn_daemon(config(&brokers, "g-retry"));
+    daemon.wait_answered(300, LONG).await;
+    let snapshot = daemon.stop().await.expect("clean stop");
+    assert_eq!(snapshot.failed_deliveries, 0);
+    let outputs = read_outputs(&brokers, &[OUTPUT], 300, LONG);
+    assert_eq!(outputs.len(), 300, "idempotent retries add no duplicates");
+    assert_in_order(&outputs, &counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_outage_shorter_than_timeout_is_ridden_out() {
+    let broker = broker(2);
+    let brokers = broker.bootstrap_servers();
+    let positions = produce_stories(&brokers, 0..600).await;
+    let counts = per_partition(&positions, 2);
+    let mut cfg = config(&brokers, "g-outage");
+    cfg.kafka.max_in_flight = 50; // keep records in flight when the broker goes away
+    let daemon = spawn_daemon(cfg);
+    daemon.wait_answered(50, LONG).await;
+    broker.cluster().broker_down(1).expect("down");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    broker.cluster().broker_up(1).expect("up");
+    daemon.wait_answered(600, LONG).await;
+    let snapshot = daemon.stop().await.expect("clean stop");
+    assert_eq!(snapshot.failed_deliveries, 0);
+    let outputs = read_outputs(&brokers, &[OUTPUT], 600, LONG);
+    assert_eq!(unique_sources(&outputs).len(), 600, "nothing lost");
+    assert_eq!(committed(&brokers, "g-outage", 2), counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_delivery_stops_without_storing_and_restart_recovers() {
+    let broker = broker(1);
+    let brokers = broker.bootstrap_servers();
+    produce_stories(&brokers, 0..200).await;
+    // A non-retriable error on the first produce request: its messages fail delivery.
+    broker.cluster().request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
+    );
+    let daemon = spawn_daemon(config(&brokers, "g-fail"));
+    let result = tokio::time::timeout(LONG, daemon.handle)
+        .await
+        .expect("daemon stops by itself");
+    let err = result
+        .expect("task")
+        .expect_err("a failed delivery is fatal");
+    assert!(err.to_string().contains("failed delivery"), "{err:#}");
+    let snapshot = daemon.counters.snapshot();
+    assert!(snapshot.failed_deliveries > 0);
+    let stored = committed(&brokers, "g-fail", 1)[0];
+    assert!(
+        stored < 200,
+        "offset must stay before the failed record, got {stored}"
+    );
+
+    broker
+        .cluster()
+        .clear_request_errors(RDKafkaApiKey::Produce);
+    let again = spawn_daemon(config(&brokers, "g-fail"));
+    again.wait_answered(200 - stored.max(0) as u64, LONG).await;
+    again.stop().await.expect("clean stop");
+    let outputs = read_outputs(&brokers, &[OUTPUT], 400, Duration::from_secs(5));
+    assert_eq!(
+        unique_sources(&outputs).len(),
+        200,
+        "every input answered after restart"
+    );
+    assert_eq!(committed(&brokers, "g-fail", 1), vec![200]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebalance_between_two_instances_loses_nothing() {
+    let broker = broker(4);
+    let brokers = broker.bootstrap_servers();
+    produce_stories(&brokers, 0..500).await;
+    let cfg = config(&brokers, "g-rebalance");
+    let first = spawn_daemon(cfg.clone());
+    first.wait_answered(100, LONG).await;
+    // A second instance joins: partitions move between them (revoke/assign).
+    let second = spawn_daemon(cfg.clone());
+    let deadline = std::time::Instant::now() + LONG;
+    while second.counters.snapshot().rebalances == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "second instance never joined"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    produce_stories(&brokers, 500..1000).await;
+    // Both work on the second wave; then the first leaves and the second takes over.
+    second.wait_answered(1, LONG).await;
+    let first_snapshot = first.stop().await.expect("clean stop");
+    let outputs = loop {
+        let s = second.counters.snapshot();
+        let total = (first_snapshot.events + s.events) as usize;
+        let outputs = read_outputs(&brokers, &[OUTPUT], total, Duration::from_secs(5));
+        if unique_sources(&outputs).len() == 1000 {
+            break outputs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every input answered: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let second_snapshot = second.stop().await.expect("clean stop");
+    assert!(
+        first_snapshot.events > 0 && second_snapshot.events > 0,
+        "both instances worked"
+    );
+    let duplicates = outputs.len() - unique_sources(&outputs).len();
+    eprintln!(
+        "rebalance: {} outputs, {duplicates} duplicates",
+        outputs.len()
+    );
+    assert_eq!(
+        committed(&brokers, "g-rebalance", 4).iter().sum::<i64>(),
+        1000
+    );
+}
