@@ -100,7 +100,7 @@ impl Pipeline {
         Self {
             max_story_bytes: config.max_story_bytes,
             decoder: Decoder::new(&config.decode),
-            stages: enrich::build_stages(config),
+            stages: build_stages(config),
         }
     }
 
@@ -150,4 +150,18 @@ impl Pipeline {
             format,
         })
     }
+}
+
+/// Builds the configured chain, in order: normalise stages first (they clean the copy),
+/// then enrich stages (they read it). Adding a stage is one file, one config switch in
+/// [`crate::config::StagesConfig`] and one line here.
+pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
+    let stages_on = &config.stages;
+    let mut stages: Vec<Box<dyn Stage>> = Vec::new();
+    // --- normalise ---
+    // --- enrich ---
+    if stages_on.text_stats {
+        stages.push(Box::new(enrich::TextStats::new(config.words_per_minute)));
+    }
+    stages
 }
