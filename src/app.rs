@@ -31,12 +31,15 @@ use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
 use crate::pipeline::{Failure, Pipeline, Processed};
-use crate::telemetry::{CounterSnapshot, Counters};
+use crate::telemetry::http::{self, Health};
+use crate::telemetry::{CounterSnapshot, Metrics};
 
 /// How long a revoked partition waits for records already handed to the producer.
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How often acknowledged offsets are stored even without a wake-up.
 const STORE_INTERVAL: Duration = Duration::from_millis(200);
+/// The consume loop proves it is alive at least this often, even on an idle topic.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Attempts at the final commit while a rebalance completes (250 ms apart).
 const FINAL_COMMIT_ATTEMPTS: u32 = 40;
 
@@ -51,7 +54,10 @@ struct Work {
 pub struct Daemon {
     config: Config,
     pipeline: Arc<Pipeline>,
-    counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    /// Bound at construction so the address is known (port 0) before the run starts.
+    http_listener: Option<std::net::TcpListener>,
 }
 
 /// Runs the daemon until `shutdown` resolves (graceful drain, commit, `Ok`) or an
@@ -60,23 +66,46 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<CounterSnapshot> {
-    Daemon::new(config).run(shutdown).await
+    Daemon::new(config)?.run(shutdown).await
 }
 
 impl Daemon {
-    /// Builds the pipeline (tables and matchers are built once, here).
-    pub fn new(config: Config) -> Self {
+    /// Builds the pipeline (tables and matchers are built once, here) and binds the HTTP
+    /// endpoint when enabled.
+    pub fn new(config: Config) -> anyhow::Result<Self> {
         let pipeline = Arc::new(Pipeline::new(&config.pipeline));
-        Self {
+        let http_listener = if config.http.enabled {
+            let listener =
+                std::net::TcpListener::bind(&config.http.address).with_context(|| {
+                    format!("cannot listen on http.address {}", config.http.address)
+                })?;
+            listener.set_nonblocking(true).context("http listener")?;
+            Some(listener)
+        } else {
+            None
+        };
+        let health = Arc::new(Health::new(Duration::from_millis(
+            config.http.stall_timeout_ms,
+        )));
+        Ok(Self {
             config,
             pipeline,
-            counters: Arc::new(Counters::default()),
-        }
+            metrics: Arc::new(Metrics::new()),
+            health,
+            http_listener,
+        })
     }
 
-    /// The run's counters, readable while it runs.
-    pub fn counters(&self) -> Arc<Counters> {
-        self.counters.clone()
+    /// The run's metrics, readable while it runs.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, when enabled.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Runs until `shutdown` resolves or a fatal error.
@@ -92,14 +121,20 @@ impl Daemon {
         let stop = fatal.child_token();
 
         let consumer = Arc::new(
-            source::create(kafka, tracker.clone(), self.counters.clone(), REVOKE_DRAIN)
-                .context("cannot create the Kafka consumer")?,
+            source::create(
+                kafka,
+                tracker.clone(),
+                self.metrics.clone(),
+                self.health.clone(),
+                REVOKE_DRAIN,
+            )
+            .context("cannot create the Kafka consumer")?,
         );
         let sink = Arc::new(
             Sink::create(
                 kafka,
                 tracker.clone(),
-                self.counters.clone(),
+                self.metrics.clone(),
                 offsets_moved.clone(),
                 fatal.clone(),
             )
@@ -117,11 +152,40 @@ impl Daemon {
         );
 
         let tasks = TaskTracker::new();
+        let telemetry_stop = CancellationToken::new();
+        if let Some(listener) = self.http_listener {
+            let addr = listener.local_addr().context("http listener address")?;
+            let listener = tokio::net::TcpListener::from_std(listener).context("http listener")?;
+            tracing::info!(%addr, "serving /metrics, /healthz, /readyz");
+            tasks.spawn({
+                let (metrics, health, stop) = (
+                    self.metrics.clone(),
+                    self.health.clone(),
+                    telemetry_stop.clone(),
+                );
+                async move {
+                    if let Err(err) = http::serve(listener, metrics, health, stop).await {
+                        tracing::error!(%err, "http endpoint failed");
+                    }
+                }
+            });
+        }
+        let in_flight = Arc::new(Semaphore::new(kafka.max_in_flight));
+        tasks.spawn(telemetry_loop(TelemetryLoop {
+            metrics: self.metrics.clone(),
+            health: self.health.clone(),
+            sink: sink.clone(),
+            in_flight: in_flight.clone(),
+            max_in_flight: kafka.max_in_flight,
+            progress_every: Duration::from_millis(self.config.log.progress_interval_ms),
+            stop: telemetry_stop.clone(),
+        }));
         let (work_tx, work_rx) = mpsc::channel::<Work>(workers * 2);
         let sender = tasks.spawn(process_and_send(
             work_rx,
             self.pipeline.clone(),
             sink.clone(),
+            self.metrics.clone(),
             workers,
             fatal.clone(),
         ));
@@ -134,13 +198,13 @@ impl Daemon {
         ));
         tasks.close();
 
-        let in_flight = Arc::new(Semaphore::new(kafka.max_in_flight));
         let shutdown = async {
             shutdown.await;
             tracing::info!("shutdown requested: stop fetching, drain in-flight records");
         };
         tokio::pin!(shutdown);
-        loop {
+        'consume: loop {
+            self.health.beat();
             // The permit is taken before fetching: with max_in_flight records unacknowledged,
             // consumption pauses until the producer catches up.
             let permit = tokio::select! {
@@ -148,10 +212,15 @@ impl Daemon {
                 _ = stop.cancelled() => break,
                 permit = in_flight.clone().acquire_owned() => permit.context("in-flight semaphore closed")?,
             };
-            let message = tokio::select! {
-                _ = &mut shutdown => break,
-                _ = stop.cancelled() => break,
-                message = consumer.recv() => message,
+            let message = loop {
+                self.health.beat();
+                tokio::select! {
+                    _ = &mut shutdown => break 'consume,
+                    _ = stop.cancelled() => break 'consume,
+                    message = consumer.recv() => break message,
+                    // An idle topic is not a stalled loop: beat at least once a second.
+                    _ = tokio::time::sleep(HEARTBEAT) => continue,
+                }
             };
             let record = match message {
                 Ok(message) => source::detach(&message),
@@ -161,7 +230,10 @@ impl Daemon {
                     continue;
                 }
             };
-            Counters::bump(&self.counters.consumed);
+            self.metrics.consumed.inc();
+            self.metrics
+                .bytes_in
+                .inc_by(u64::try_from(record.payload.len()).unwrap_or(0));
             let src = &record.source;
             let ticket = tracker.track(&src.topic, src.partition, src.offset);
             if work_tx
@@ -211,14 +283,15 @@ impl Daemon {
             tokio::task::spawn_blocking(move || flush_sink.flush(Duration::from_millis(100))).await;
         offsets_stop.cancel();
         let _ = offsets_task.await;
-        tasks.wait().await;
         if let Err(err) = source::store(&*consumer, &tracker.take_committable()) {
             tracing::warn!(%err, "cannot store final offsets");
         }
         final_commit(&consumer).await;
         poller_stop.cancel();
         let _ = poller.await;
-        let snapshot = self.counters.snapshot();
+        telemetry_stop.cancel();
+        tasks.wait().await;
+        let snapshot = self.metrics.snapshot();
         tracing::info!(
             consumed = snapshot.consumed,
             events = snapshot.events,
@@ -226,6 +299,7 @@ impl Daemon {
             "copydesk stopped"
         );
         if fatal.is_cancelled() {
+            self.health.set_failed();
             let reason = sink
                 .fatal_reason()
                 .unwrap_or_else(|| "unknown failure".into());
@@ -243,6 +317,7 @@ async fn process_and_send(
     work_rx: mpsc::Receiver<Work>,
     pipeline: Arc<Pipeline>,
     sink: Arc<Sink>,
+    metrics: Arc<Metrics>,
     workers: usize,
     fatal: CancellationToken,
 ) {
@@ -251,12 +326,18 @@ async fn process_and_send(
     let mut results = incoming
         .map(|work| {
             let pipeline = pipeline.clone();
+            let metrics = metrics.clone();
             tokio::task::spawn_blocking(move || {
                 let src = &work.record.source;
                 let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
                 let _entered = span.enter();
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    pipeline.process(&work.record.payload, work.record.content_type(), src)
+                    pipeline.process_observed(
+                        &work.record.payload,
+                        work.record.content_type(),
+                        src,
+                        &mut |stage, took| metrics.observe_stage(stage, took),
+                    )
                 }))
                 .unwrap_or_else(|panic| Err(panic_failure(&panic)));
                 (work, result)
@@ -375,6 +456,65 @@ async fn store_offsets_loop(
         if let Err(err) = source::store(&*consumer, &offsets) {
             // Typically a partition revoked in the meantime; its new owner re-reads.
             tracing::debug!(%err, "cannot store offsets");
+        }
+    }
+}
+
+/// What the telemetry loop samples.
+struct TelemetryLoop {
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    sink: Arc<Sink>,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+    progress_every: Duration,
+    stop: CancellationToken,
+}
+
+/// Once a second: gauges (in-flight, producer queue) and the producer's reachability; every
+/// `progress_every`: one info line with throughput, lag and dead letters.
+async fn telemetry_loop(t: TelemetryLoop) {
+    let mut last_progress = Instant::now();
+    let mut last = t.metrics.snapshot();
+    let mut producer_ready = false;
+    loop {
+        tokio::select! {
+            _ = t.stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        let used = t
+            .max_in_flight
+            .saturating_sub(t.in_flight.available_permits());
+        t.metrics
+            .in_flight
+            .set(i64::try_from(used).unwrap_or(i64::MAX));
+        t.metrics.producer_queue.set(i64::from(t.sink.in_flight()));
+        if !producer_ready {
+            let sink = t.sink.clone();
+            producer_ready =
+                tokio::task::spawn_blocking(move || sink.reaches_brokers(Duration::from_secs(2)))
+                    .await
+                    .unwrap_or(false);
+            if producer_ready {
+                t.health.set_producer_ready();
+            }
+        }
+        if !t.progress_every.is_zero() && last_progress.elapsed() >= t.progress_every {
+            let now = t.metrics.snapshot();
+            let secs = last_progress.elapsed().as_secs_f64();
+            let answered =
+                (now.events + now.dead_letters).saturating_sub(last.events + last.dead_letters);
+            tracing::info!(
+                stories_per_s = format!("{:.0}", answered as f64 / secs),
+                consumed = now.consumed,
+                events = now.events,
+                dead_letters = now.dead_letters,
+                lag = t.metrics.total_lag(),
+                in_flight = used,
+                "progress"
+            );
+            last = now;
+            last_progress = Instant::now();
         }
     }
 }

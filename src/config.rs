@@ -52,6 +52,42 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// Metrics and health endpoint.
+    #[serde(default)]
+    pub http: HttpConfig,
+}
+
+/// `[http]`: the `/metrics`, `/healthz`, `/readyz` endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Serve the endpoint at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Listen address. Localhost by default: expose it deliberately (`0.0.0.0:9090`).
+    /// Port 0 picks a free port (logged at start).
+    #[serde(default = "default_http_address")]
+    pub address: String,
+    /// `/healthz` fails when the consume loop made no progress for this long.
+    #[serde(default = "default_stall_timeout_ms")]
+    pub stall_timeout_ms: u64,
+}
+
+fn default_http_address() -> String {
+    "127.0.0.1:9090".into()
+}
+fn default_stall_timeout_ms() -> u64 {
+    60_000
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: default_http_address(),
+            stall_timeout_ms: default_stall_timeout_ms(),
+        }
+    }
 }
 
 /// A raw librdkafka setting value: TOML and the environment may give numbers or booleans.
@@ -208,6 +244,17 @@ impl PipelineConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StagesConfig {
+    /// Normalise: Unicode NFC, control characters, odd and zero-width spaces, whitespace.
+    #[serde(default = "default_normalise_unicode")]
+    pub normalise_unicode: bool,
+    /// Normalise: header, date, byline and dateline lines lifted into fields; captions and
+    /// credits into media; crossheads marked; repeated paragraphs removed.
+    #[serde(default = "default_normalise_layout")]
+    pub normalise_layout: bool,
+    /// Normalise: machine-translation repair (run-together words split; doubled words and
+    /// likely garbles flagged) and the quality score.
+    #[serde(default = "default_normalise_repair")]
+    pub normalise_repair: bool,
     /// Word count and reading time.
     #[serde(default = "default_true")]
     pub text_stats: bool,
@@ -216,10 +263,24 @@ pub struct StagesConfig {
 fn default_true() -> bool {
     true
 }
+fn default_normalise_unicode() -> bool {
+    true
+}
+fn default_normalise_layout() -> bool {
+    true
+}
+fn default_normalise_repair() -> bool {
+    true
+}
 
 impl Default for StagesConfig {
     fn default() -> Self {
-        Self { text_stats: true }
+        Self {
+            normalise_unicode: default_normalise_unicode(),
+            normalise_layout: default_normalise_layout(),
+            normalise_repair: default_normalise_repair(),
+            text_stats: true,
+        }
     }
 }
 
@@ -266,6 +327,14 @@ pub struct LogConfig {
     /// Filter in `RUST_LOG` syntax, e.g. `info` or `copydesk=debug,rdkafka=warn`.
     #[serde(default = "default_log_level")]
     pub level: String,
+    /// How often the daemon logs a one-line progress summary (stories/s, lag, DLQ count);
+    /// 0 turns it off.
+    #[serde(default = "default_progress_interval_ms")]
+    pub progress_interval_ms: u64,
+}
+
+fn default_progress_interval_ms() -> u64 {
+    10_000
 }
 
 fn default_log_level() -> String {
@@ -277,6 +346,7 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Text,
             level: default_log_level(),
+            progress_interval_ms: default_progress_interval_ms(),
         }
     }
 }
@@ -394,8 +464,20 @@ impl Config {
         if self.pipeline.words_per_minute == 0 {
             return Err(invalid("pipeline.words_per_minute", "must be at least 1"));
         }
+        if let Err((key, reason)) = self.pipeline.decode.validate() {
+            return Err(invalid(key, &reason));
+        }
         if self.shutdown.drain_timeout_ms == 0 {
             return Err(invalid("shutdown.drain_timeout_ms", "must be at least 1"));
+        }
+        if self.http.enabled && self.http.address.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(
+                "http.address",
+                format!("{:?} is not an IP:port address", self.http.address),
+            ));
+        }
+        if self.http.stall_timeout_ms < 1_000 {
+            return Err(invalid("http.stall_timeout_ms", "must be at least 1000"));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return Err(invalid("log.level", e.to_string()));
@@ -507,6 +589,8 @@ mod tests {
             ),
             ("[log]\nformat = \"xml\"", "format"),
             ("[log]\nlevel = \"copydesk=loud\"", "log.level"),
+            ("[http]\naddress = \"localhost\"", "http.address"),
+            ("[http]\nport = 1", "port"),
             ("[surprise]\n", "surprise"),
         ];
         for (toml, needle) in cases {

@@ -126,7 +126,9 @@ pub async fn run(
         .or_insert(RawValue::Int(6000));
 
     let positions = produce_samples(&brokers, &topics.0).await?;
-    let daemon = Daemon::new(config);
+    // A free port, so the demo never collides with a daemon already serving 9090.
+    config.http.address = "127.0.0.1:0".into();
+    let daemon = Daemon::new(config)?;
     let stop = CancellationToken::new();
     let daemon_task = tokio::spawn({
         let stop = stop.clone();

@@ -17,6 +17,7 @@
 //! | [`story`] | the `Story` model shared by every stage |
 //! | [`decode`] | bytes → `Story`: format detection, one file per format |
 //! | [`pipeline`] | the `Stage` trait and the chain runner |
+//! | [`normalise`] | one file per clean-up concern: unicode, layout, MT repair |
 //! | [`enrich`] | one file per enrichment stage |
 //! | [`encode`] | `Story` → event JSON |
 //! | [`telemetry`] | logs and counters |
@@ -30,6 +31,7 @@ pub mod demo;
 pub mod encode;
 pub mod enrich;
 pub mod kafka;
+pub mod normalise;
 pub mod pipeline;
 pub mod story;
 pub mod telemetry;

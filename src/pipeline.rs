@@ -4,7 +4,7 @@
 //! through every stage and returns either the encoded event or a [`Failure`] that names the
 //! stage and error class, ready to become a dead letter. The Kafka side never sees a `Story`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -12,6 +12,7 @@ use crate::config::PipelineConfig;
 use crate::decode::{DecodeError, Decoder};
 use crate::encode::{self, EncodeError, Provenance};
 use crate::enrich;
+use crate::normalise;
 use crate::story::Story;
 
 /// Where a record came from: carried into the event and into dead-letter headers.
@@ -116,6 +117,18 @@ impl Pipeline {
         content_type: Option<&str>,
         source: &Source,
     ) -> Result<Processed, Failure> {
+        self.process_observed(payload, content_type, source, &mut |_, _| {})
+    }
+
+    /// Like [`Pipeline::process`], reporting each step's duration (`decode`, every stage by
+    /// name, `encode`) to `observe` — the daemon feeds its stage-latency histograms this way.
+    pub fn process_observed(
+        &self,
+        payload: &[u8],
+        content_type: Option<&str>,
+        source: &Source,
+        observe: &mut dyn FnMut(&'static str, Duration),
+    ) -> Result<Processed, Failure> {
         let started = Instant::now();
         if payload.len() > self.max_story_bytes {
             return Err(Failure {
@@ -129,12 +142,17 @@ impl Pipeline {
             });
         }
         let mut story = self.decoder.decode(payload, content_type)?;
+        let mut mark = Instant::now();
+        observe("decode", mark - started);
         for stage in &self.stages {
             story = stage.process(story).map_err(|err| Failure {
                 class: err.class.to_string(),
                 message: err.message,
                 stage: stage.name().to_string(),
             })?;
+            let now = Instant::now();
+            observe(stage.name(), now - mark);
+            mark = now;
         }
         let provenance = Provenance {
             source,
@@ -144,6 +162,7 @@ impl Pipeline {
         let format = story.format.map_or("unknown", |f| f.as_str());
         let key = story.id();
         let payload = encode::encode_event(&story, &key, &provenance)?;
+        observe("encode", mark.elapsed());
         Ok(Processed {
             key,
             payload,
@@ -159,6 +178,15 @@ pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
     let stages_on = &config.stages;
     let mut stages: Vec<Box<dyn Stage>> = Vec::new();
     // --- normalise ---
+    if stages_on.normalise_unicode {
+        stages.push(Box::new(normalise::Unicode::new()));
+    }
+    if stages_on.normalise_layout {
+        stages.push(Box::new(normalise::Layout::new()));
+    }
+    if stages_on.normalise_repair {
+        stages.push(Box::new(normalise::Repair::new()));
+    }
     // --- enrich ---
     if stages_on.text_stats {
         stages.push(Box::new(enrich::TextStats::new(config.words_per_minute)));

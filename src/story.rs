@@ -85,6 +85,19 @@ pub enum WireFormat {
     Plain,
     /// A JSON envelope with configurable field names.
     Json,
+    /// IPTC ninjs 1.x, 2.x or 3.x (JSON).
+    Ninjs,
+    /// IPTC NITF 3.x (XML).
+    Nitf,
+    /// IPTC NewsML-G2 newsItem / newsMessage (XML), with inline NITF or XHTML.
+    #[serde(rename = "newsml_g2")]
+    NewsMl,
+    /// ANPA-1312 wire transmission (SYN/SOH/STX/ETX framing, Latin-1).
+    #[serde(rename = "anpa_1312")]
+    Anpa,
+    /// IPTC 7901 wire transmission (SOH/STX/ETX framing).
+    #[serde(rename = "iptc_7901")]
+    Iptc7901,
 }
 
 impl WireFormat {
@@ -93,6 +106,11 @@ impl WireFormat {
         match self {
             Self::Plain => "plain",
             Self::Json => "json",
+            Self::Ninjs => "ninjs",
+            Self::Nitf => "nitf",
+            Self::NewsMl => "newsml_g2",
+            Self::Anpa => "anpa_1312",
+            Self::Iptc7901 => "iptc_7901",
         }
     }
 }
@@ -119,6 +137,111 @@ pub struct Enrichment {
     pub reading_time_s: u64,
     /// Every change normalisation made, in order.
     pub normalisation: Vec<Normalisation>,
+    /// People, organisations and places named in the story (filled by `enrich::Entities`).
+    pub entities: Vec<Entity>,
+    /// Places resolved to gazetteer entries (filled by `enrich::Entities`).
+    pub places: Vec<PlaceRef>,
+    /// How damaged the copy looked, and where (filled by `normalise::Repair`).
+    pub quality: Quality,
+}
+
+/// One problem a normalise stage noticed but did not (or may not) fix, e.g. a doubled word
+/// or a likely machine-translation garble.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualityIssue {
+    /// What kind of problem, e.g. `doubled_word`, `likely_garble`.
+    pub kind: String,
+    /// The text concerned, as it stands in the body.
+    pub text: String,
+    /// Byte offset of `text` in the body text.
+    pub at: usize,
+}
+
+/// A summary of how clean the copy is: 1.0 = nothing found, 0.0 = badly damaged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// Score in 0.0–1.0.
+    pub score: f64,
+    /// What lowered it, in body order.
+    pub issues: Vec<QualityIssue>,
+}
+
+impl Default for Quality {
+    fn default() -> Self {
+        Self {
+            score: 1.0,
+            issues: Vec::new(),
+        }
+    }
+}
+
+/// What kind of thing an entity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    /// A human being.
+    Person,
+    /// A company, institution, government body, party, team, …
+    Organisation,
+    /// A country, region, city or other named location.
+    Place,
+}
+
+/// One mention of an entity: a byte range into [`Story::body_text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+}
+
+/// A person, organisation or place named in the story, all its mentions merged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// What it is.
+    #[serde(rename = "type")]
+    pub kind: EntityKind,
+    /// Canonical name (the fullest form used in the story; for places the gazetteer's name).
+    pub name: String,
+    /// Body mentions in text order (byte offsets into the body text).
+    pub mentions: Vec<Mention>,
+    /// Number of mentions, headline included.
+    pub mention_count: usize,
+    /// Whether the headline names it.
+    pub in_headline: bool,
+    /// False when the story only refers to it by an adjective or demonym ("North Korean").
+    pub named: bool,
+    /// How central it is to the story, 0–100 (position, frequency, headline).
+    pub relevance: u8,
+    /// How sure the tagger is, 0–100.
+    pub confidence: u8,
+    /// Titles and roles attached to a person ("President").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The country a person's role is attributed to ("Russian President" → Russia).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<String>,
+}
+
+/// A place resolved to a gazetteer (GeoNames) entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaceRef {
+    /// Name of the place as the gazetteer spells it.
+    pub name: String,
+    /// GeoNames id.
+    pub geonames_id: u32,
+    /// ISO 3166-1 alpha-2 country code (empty for continents).
+    pub country: String,
+    /// First-level subdivision code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin1: Option<String>,
+    /// Latitude (for a country: its capital's), when known.
+    pub lat: Option<f64>,
+    /// Longitude (for a country: its capital's), when known.
+    pub lon: Option<f64>,
+    /// `country`, `region`, `continent` or `city`.
+    pub kind: String,
 }
 
 /// A news story as it moves through the pipeline.

@@ -163,7 +163,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
     let records: Vec<(String, Vec<u8>)> = (0..STORIES)
         .map(|i| {
             let payload = if i % 500 == 499 {
-                b"\xff\xfe not a story".to_vec()
+                br#"{"headline": "cut off"#.to_vec()
             } else {
                 common::story(i)
             };

@@ -320,3 +320,62 @@ async fn rebalance_between_two_instances_loses_nothing() {
         1000
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_endpoints_add_up() {
+    let broker = broker(2);
+    let brokers = broker.bootstrap_servers();
+    let mut records: Vec<TestRecord<'_>> = (0..300)
+        .map(|i| (format!("s{i}"), story(i), vec![]))
+        .collect();
+    for i in 0..20 {
+        records.push((format!("bad{i}"), br#"{"headline": "#.to_vec(), vec![]));
+    }
+    produce(&brokers, &records).await;
+    let daemon = spawn_daemon(config(&brokers, "g-metrics"));
+    let addr = daemon.http.expect("http endpoint enabled");
+    let (status, body) = tokio::task::spawn_blocking(move || http_get(addr, "/healthz"))
+        .await
+        .expect("get");
+    assert_eq!((status, body.trim()), (200, "ok"));
+    daemon.wait_answered(320, LONG).await;
+    // Ready once partitions are assigned and the producer reached the broker (checked once a second).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = tokio::task::spawn_blocking(move || http_get(addr, "/readyz"))
+            .await
+            .expect("get");
+        if status == 200 {
+            assert_eq!(body.trim(), "ready");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, text) = tokio::task::spawn_blocking(move || http_get(addr, "/metrics"))
+        .await
+        .expect("get");
+    assert_eq!(status, 200);
+    let consumed = metric(&text, "copydesk_records_consumed_total").expect("consumed");
+    let events = metric(&text, "copydesk_events_produced_total").expect("events");
+    let dead =
+        metric(&text, "copydesk_dead_letters_total{class=\"malformed_json\"}").expect("dead letters");
+    assert_eq!((consumed, events, dead), (320.0, 300.0, 20.0));
+    assert_eq!(
+        consumed,
+        events + dead,
+        "consumed = produced + dead letters"
+    );
+    for family in [
+        "copydesk_stage_duration_seconds_count{stage=\"decode\"}",
+        "copydesk_stage_duration_seconds_count{stage=\"encode\"}",
+        "copydesk_end_to_end_latency_seconds_count",
+        "copydesk_input_bytes_total",
+        "copydesk_output_bytes_total",
+        "copydesk_in_flight_records",
+        "copydesk_rebalances_total",
+    ] {
+        assert!(text.contains(family), "{family} missing:\n{text}");
+    }
+    daemon.stop().await.expect("clean stop");
+}

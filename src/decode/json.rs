@@ -124,8 +124,14 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// Decodes a JSON envelope.
+#[cfg(test)]
 pub fn decode(text_in: &str, fields: &JsonFields) -> Result<Story, DecodeError> {
-    let root: Value = serde_json::from_str(text_in).map_err(|e| {
+    decode_value(&parse(text_in)?, fields)
+}
+
+/// Parses JSON text, reporting the position of a syntax error.
+pub(crate) fn parse(text_in: &str) -> Result<Value, DecodeError> {
+    serde_json::from_str(text_in).map_err(|e| {
         // serde_json appends " at line L column C"; the position is reported separately.
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -134,7 +140,11 @@ pub fn decode(text_in: &str, fields: &JsonFields) -> Result<Story, DecodeError> 
             line: e.line(),
             column: e.column(),
         }
-    })?;
+    })
+}
+
+/// Decodes a parsed JSON envelope.
+pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, DecodeError> {
     if !root.is_object() {
         return Err(invalid(format!(
             "top level must be an object, found {}",

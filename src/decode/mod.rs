@@ -1,14 +1,41 @@
 //! Decode: raw record bytes → [`Story`].
 //!
 //! [`Decoder::decode`] picks the wire format from an explicit `content-type` header when one
-//! is present, otherwise from the bytes, then hands over to one module per format. Every
-//! failure is a typed [`DecodeError`] that names the format and the position, so that it can
-//! become a useful dead letter; no input makes a decoder panic.
+//! is present, otherwise from the bytes ([`detect`]), works out the character set
+//! ([`charset`]: BOM, `charset=` parameter, XML prolog, or detection), then hands over to one
+//! module per format:
+//!
+//! | format | module | detected by |
+//! | --- | --- | --- |
+//! | plain wire text | `plain` | anything else |
+//! | JSON envelope | `json` | `{` without ninjs keys |
+//! | IPTC ninjs 1.x–3.x | `ninjs` | `{` with `uri` + `headline(s)` + `versioncreated`/`standard` |
+//! | NITF 3.x | `nitf` | XML root `<nitf>` |
+//! | NewsML-G2 | `newsml` | XML root `<newsItem>`, `<newsMessage>`, … |
+//! | ANPA-1312 | `anpa` | `SYN SYN SOH` or `SOH` + `a1234`-style header |
+//! | IPTC 7901 | `iptc7901` | `SOH` + `AFP0123`-style header |
+//!
+//! Every failure is a typed [`DecodeError`] that names the format and the position, so that
+//! it can become a useful dead letter; no input makes a decoder panic (property tests in
+//! `tests/decode_props.rs`, fuzz targets in `fuzz/`). XML is parsed without DTDs: external
+//! entities are never resolved, internal entity declarations are refused, nesting depth and
+//! node count are bounded.
 
+mod anpa;
+pub mod charset;
+mod iptc7901;
 mod json;
+mod newsml;
+mod ninjs;
+mod nitf;
 mod plain;
+mod time;
+mod xml;
 
 pub use json::JsonFields;
+
+use chrono::{FixedOffset, Offset, Utc};
+use serde_json::Value;
 
 use crate::story::{Story, WireFormat};
 
@@ -18,7 +45,7 @@ pub enum DecodeError {
     /// Zero bytes, or only whitespace.
     #[error("empty record: nothing to decode")]
     Empty,
-    /// The bytes are not valid UTF-8.
+    /// The bytes are not valid UTF-8 although the `content-type` declared UTF-8.
     #[error("{format}: invalid UTF-8 at byte {position}")]
     InvalidUtf8 {
         /// Format being decoded.
@@ -36,6 +63,47 @@ pub enum DecodeError {
         /// 1-based column.
         column: usize,
     },
+    /// Malformed XML (NITF, NewsML-G2).
+    #[error("{format}: malformed XML at line {line}, column {column}: {message}")]
+    Xml {
+        /// Format being decoded.
+        format: &'static str,
+        /// The parser's reason.
+        message: String,
+        /// 1-based line (of the transcoded UTF-8 text).
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
+    /// A safety limit was hit: nesting depth, node count, or a DTD that declares entities
+    /// (billion laughs and external entities are refused, never expanded).
+    #[error("{format}: {message} at byte {position}")]
+    Limit {
+        /// Format being decoded.
+        format: &'static str,
+        /// Which limit.
+        message: String,
+        /// Byte offset (in the transcoded UTF-8 text) where it was hit.
+        position: usize,
+    },
+    /// Broken transmission framing (SOH / STX / ETX) in ANPA-1312 or IPTC 7901.
+    #[error("{format}: {message} at byte {position}")]
+    Framing {
+        /// Format being decoded.
+        format: &'static str,
+        /// What is wrong.
+        message: String,
+        /// Byte offset (in the transcoded UTF-8 text).
+        position: usize,
+    },
+    /// The `content-type` or XML prolog names a charset copydesk cannot decode.
+    #[error("{format}: unsupported charset {label:?}")]
+    UnsupportedCharset {
+        /// Format being decoded.
+        format: &'static str,
+        /// The label as declared.
+        label: String,
+    },
     /// Well-formed, but the content is not a story.
     #[error("{format}: {message}")]
     Invalid {
@@ -47,6 +115,14 @@ pub enum DecodeError {
     /// The `content-type` header names a format copydesk does not read.
     #[error("unsupported content-type {0:?}")]
     UnsupportedContentType(String),
+    /// The bytes look like a format copydesk does not read (e.g. an unknown XML root).
+    #[error("{format}: unsupported document: {message}")]
+    UnsupportedFormat {
+        /// What it looked like.
+        format: &'static str,
+        /// Why it is not read.
+        message: String,
+    },
 }
 
 impl DecodeError {
@@ -56,80 +132,273 @@ impl DecodeError {
             Self::Empty => "empty",
             Self::InvalidUtf8 { .. } => "invalid_utf8",
             Self::Json { .. } => "malformed_json",
+            Self::Xml { .. } => "malformed_xml",
+            Self::Limit { .. } => "limit_exceeded",
+            Self::Framing { .. } => "malformed_framing",
+            Self::UnsupportedCharset { .. } => "unsupported_charset",
             Self::Invalid { .. } => "invalid_story",
-            Self::UnsupportedContentType(_) => "unsupported_format",
+            Self::UnsupportedContentType(_) | Self::UnsupportedFormat { .. } => {
+                "unsupported_format"
+            }
         }
     }
 }
 
 /// Decoder settings (`[pipeline.decode]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecodeConfig {
+    /// Time zone assumed for wire times that carry none (ANPA trailers without a zone,
+    /// NITF `norm` dates without an offset, …): `UTC` or a fixed offset such as `+01:00`.
+    #[serde(default = "default_provider_timezone")]
+    pub provider_timezone: String,
+    /// Deepest XML element nesting accepted (NITF, NewsML-G2); deeper is `limit_exceeded`.
+    #[serde(default = "default_max_xml_depth")]
+    pub max_xml_depth: usize,
+    /// Most XML nodes (elements, text, attributes' owners) accepted in one record.
+    #[serde(default = "default_max_xml_nodes")]
+    pub max_xml_nodes: u32,
+    /// Repair classic mojibake (UTF-8 read as Windows-1252, e.g. `Ã©` → `é`) in every text
+    /// field; each repair is recorded in `enrichment.normalisation`.
+    #[serde(default = "default_repair_mojibake")]
+    pub repair_mojibake: bool,
     /// Field names (dotted paths) read from JSON envelopes.
     #[serde(default)]
     pub json: JsonFields,
+}
+
+/// Default for [`DecodeConfig::provider_timezone`].
+pub fn default_provider_timezone() -> String {
+    "UTC".into()
+}
+
+/// Default for [`DecodeConfig::max_xml_depth`].
+pub fn default_max_xml_depth() -> usize {
+    256
+}
+
+/// Default for [`DecodeConfig::max_xml_nodes`].
+pub fn default_max_xml_nodes() -> u32 {
+    200_000
+}
+
+/// Default for [`DecodeConfig::repair_mojibake`].
+pub fn default_repair_mojibake() -> bool {
+    true
+}
+
+impl Default for DecodeConfig {
+    fn default() -> Self {
+        Self {
+            provider_timezone: default_provider_timezone(),
+            max_xml_depth: default_max_xml_depth(),
+            max_xml_nodes: default_max_xml_nodes(),
+            repair_mojibake: default_repair_mojibake(),
+            json: JsonFields::default(),
+        }
+    }
+}
+
+impl DecodeConfig {
+    /// Checks the values a decoder cannot work with: `Err((key, reason))`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if time::parse_zone(&self.provider_timezone).is_none() {
+            return Err((
+                "pipeline.decode.provider_timezone",
+                format!(
+                    "{:?} is not UTC or a fixed offset like +01:00",
+                    self.provider_timezone
+                ),
+            ));
+        }
+        if self.max_xml_depth == 0 {
+            return Err(("pipeline.decode.max_xml_depth", "must be at least 1".into()));
+        }
+        if self.max_xml_nodes == 0 {
+            return Err(("pipeline.decode.max_xml_nodes", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What every format decoder may need besides the text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx {
+    /// Zone for times without one.
+    pub tz: FixedOffset,
+    /// XML nesting bound.
+    pub max_depth: usize,
+    /// XML node bound.
+    pub max_nodes: u32,
 }
 
 /// Format detection and dispatch, built once.
 #[derive(Debug, Clone)]
 pub struct Decoder {
     json: JsonFields,
+    ctx: Ctx,
+    repair_mojibake: bool,
 }
 
 impl Decoder {
-    /// Builds a decoder from its config.
+    /// Builds a decoder from its config. An invalid `provider_timezone` (which
+    /// [`DecodeConfig::validate`] reports) falls back to UTC.
     pub fn new(config: &DecodeConfig) -> Self {
         Self {
             json: config.json.clone(),
+            ctx: Ctx {
+                tz: time::parse_zone(&config.provider_timezone).unwrap_or(Utc.fix()),
+                max_depth: config.max_xml_depth.max(1),
+                max_nodes: config.max_xml_nodes.max(1),
+            },
+            repair_mojibake: config.repair_mojibake,
         }
     }
 
-    /// Detects the format and decodes.
+    /// Detects the format and charset, and decodes.
     pub fn decode(&self, bytes: &[u8], content_type: Option<&str>) -> Result<Story, DecodeError> {
-        let format = match content_type {
-            Some(ct) => format_from_content_type(ct)?,
+        if charset::is_blank(bytes) {
+            return Err(DecodeError::Empty);
+        }
+        let (forced, charset_param) = match content_type {
+            Some(ct) => (format_from_content_type(ct)?, content_type_charset(ct)),
+            None => (None, None),
+        };
+        let mut format = match forced {
+            Some(f) => f,
             None => detect(bytes)?,
         };
-        let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 {
-            format: format.as_str(),
-            position: e.valid_up_to(),
-        })?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let xml_declared = match format {
+            WireFormat::Nitf | WireFormat::NewsMl if charset_param.is_none() => {
+                charset::xml_declared_encoding(bytes)
+            }
+            _ => None,
+        };
+        let (declared, strict) = match (&charset_param, &xml_declared) {
+            (Some(label), _) => (Some(label.as_str()), true),
+            (None, Some(label)) => (Some(label.as_str()), false),
+            (None, None) => (None, false),
+        };
+        let decoded = charset::transcode(bytes, declared, strict, format.as_str())?;
+        let text: &str = &decoded.text;
         let mut story = match format {
             WireFormat::Plain => plain::decode(text)?,
-            WireFormat::Json => json::decode(text, &self.json)?,
+            WireFormat::Json | WireFormat::Ninjs => {
+                let value = json::parse(text)?;
+                let as_ninjs = format == WireFormat::Ninjs && forced == Some(WireFormat::Ninjs)
+                    || ninjs::looks_like(&value);
+                if as_ninjs {
+                    format = WireFormat::Ninjs;
+                    ninjs::decode_value(&value, &self.ctx)?
+                } else {
+                    format = WireFormat::Json;
+                    json::decode_value(&value, &self.json)?
+                }
+            }
+            WireFormat::Nitf => nitf::decode(text, &self.ctx)?,
+            WireFormat::NewsMl => newsml::decode(text, &self.ctx)?,
+            WireFormat::Anpa => anpa::decode(text, &self.ctx)?,
+            WireFormat::Iptc7901 => iptc7901::decode(text, &self.ctx)?,
         };
+        if self.repair_mojibake {
+            charset::repair_story(&mut story);
+        }
         story.format = Some(format);
-        story.charset = Some("utf-8".into());
+        story.charset = Some(decoded.charset.to_string());
         Ok(story)
     }
 }
 
-/// Guesses the format from the first meaningful byte.
+/// How far into a record detection looks for JSON keys.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Guesses the format from the bytes: transmission control characters (ANPA-1312,
+/// IPTC 7901), the XML root element (NITF, NewsML-G2), ninjs keys in JSON, else plain text.
 pub fn detect(bytes: &[u8]) -> Result<WireFormat, DecodeError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => Err(DecodeError::Empty),
-        Some(b'{') => Ok(WireFormat::Json),
-        Some(_) => Ok(WireFormat::Plain),
+    let head = charset::sniff_prefix(bytes, SNIFF_BYTES);
+    let trimmed = head.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let Some(first) = trimmed.chars().next() else {
+        return Err(DecodeError::Empty);
+    };
+    match first {
+        '\u{16}' => Ok(WireFormat::Anpa),
+        '\u{1}' => Ok(if anpa::looks_like_header(&trimmed[1..]) {
+            WireFormat::Anpa
+        } else {
+            WireFormat::Iptc7901
+        }),
+        '{' => Ok(if ninjs::looks_like_text(trimmed) {
+            WireFormat::Ninjs
+        } else {
+            WireFormat::Json
+        }),
+        '[' => Ok(WireFormat::Json),
+        '<' => match xml::root_name(trimmed) {
+            Some(name) => xml_format(name).ok_or_else(|| DecodeError::UnsupportedFormat {
+                format: "xml",
+                message: format!("unknown root element <{name}>"),
+            }),
+            None => Ok(WireFormat::Plain),
+        },
+        _ => Ok(WireFormat::Plain),
     }
 }
 
-fn format_from_content_type(content_type: &str) -> Result<WireFormat, DecodeError> {
+/// The wire format an XML root element (local name) stands for.
+fn xml_format(local_name: &str) -> Option<WireFormat> {
+    match local_name {
+        "nitf" => Some(WireFormat::Nitf),
+        "newsItem" | "newsMessage" | "packageItem" | "contentSet" | "contentMeta" => {
+            Some(WireFormat::NewsMl)
+        }
+        _ => None,
+    }
+}
+
+/// Maps a `content-type` to a forced format; `None` means "sniff the bytes" (generic XML).
+fn format_from_content_type(content_type: &str) -> Result<Option<WireFormat>, DecodeError> {
     let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    match essence.as_str() {
-        "text/plain" => Ok(WireFormat::Plain),
-        "application/json" => Ok(WireFormat::Json),
-        _ => Err(DecodeError::UnsupportedContentType(
-            content_type.to_string(),
-        )),
-    }
+    let format = match essence.as_str() {
+        "text/plain" => WireFormat::Plain,
+        "application/json" | "text/json" => WireFormat::Json,
+        "application/ninjs+json" | "application/vnd.iptc.ninjs+json" => WireFormat::Ninjs,
+        "application/nitf+xml" | "text/vnd.iptc.nitf+xml" | "application/vnd.iptc.nitf+xml" => {
+            WireFormat::Nitf
+        }
+        "application/vnd.iptc.g2.newsitem+xml"
+        | "application/vnd.iptc.g2.newsmessage+xml"
+        | "application/vnd.iptc.g2.packageitem+xml"
+        | "application/newsml-g2+xml" => WireFormat::NewsMl,
+        "application/x-anpa-1312" | "application/anpa-1312" | "text/x-anpa-1312" => {
+            WireFormat::Anpa
+        }
+        "application/x-iptc-7901" | "application/iptc-7901" | "text/x-iptc-7901" => {
+            WireFormat::Iptc7901
+        }
+        "application/xml" | "text/xml" => return Ok(None),
+        _ => {
+            return Err(DecodeError::UnsupportedContentType(
+                content_type.to_string(),
+            ))
+        }
+    };
+    Ok(Some(format))
+}
+
+/// The `charset=` parameter of a content type, unquoted.
+fn content_type_charset(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_string())
+            .filter(|v| !v.is_empty())
+    })
 }
 
 /// Splits text into paragraphs: blank lines separate paragraphs; when the text has no blank
@@ -160,6 +429,30 @@ pub(crate) fn paragraphs(text: &str) -> Vec<String> {
     out
 }
 
+/// Collapses runs of whitespace to one space and trims; `None` when nothing is left.
+pub(crate) fn squash(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A JSON value's kind, for messages.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,7 +463,39 @@ mod tests {
             (&b"{\"headline\":1}"[..], Ok(WireFormat::Json)),
             (b"  \n {", Ok(WireFormat::Json)),
             (b"\xef\xbb\xbf{}", Ok(WireFormat::Json)),
+            (
+                b"{\"uri\":\"u\",\"headlines\":[],\"versionCreated\":\"x\"}",
+                Ok(WireFormat::Ninjs),
+            ),
+            (
+                b"{\"uri\":\"u\",\"headline\":\"h\",\"versioncreated\":\"x\"}",
+                Ok(WireFormat::Ninjs),
+            ),
             (b"Headline\n\nBody", Ok(WireFormat::Plain)),
+            (
+                b"<?xml version=\"1.0\"?>\n<nitf><head/></nitf>",
+                Ok(WireFormat::Nitf),
+            ),
+            (
+                b"<!-- c --><!DOCTYPE nitf SYSTEM \"nitf.dtd\"><nitf/>",
+                Ok(WireFormat::Nitf),
+            ),
+            (b"<g2:newsItem xmlns:g2=\"x\"/>", Ok(WireFormat::NewsMl)),
+            (b"<newsMessage>", Ok(WireFormat::NewsMl)),
+            (b"\x16\x16\x01a0001 r a BC-X", Ok(WireFormat::Anpa)),
+            (b"\x01AFP0001 3 POL", Ok(WireFormat::Iptc7901)),
+            (
+                b"\xff\xfe<\x00n\x00i\x00t\x00f\x00>\x00",
+                Ok(WireFormat::Nitf),
+            ),
+            (
+                b"<b>bold</b> plain",
+                Err(DecodeError::UnsupportedFormat {
+                    format: "xml",
+                    message: "unknown root element <b>".into(),
+                }),
+            ),
+            (b"< not xml", Ok(WireFormat::Plain)),
             (b"", Err(DecodeError::Empty)),
             (b" \n\t ", Err(DecodeError::Empty)),
         ] {
@@ -191,12 +516,21 @@ mod tests {
                 "application/pdf".into()
             ))
         );
+        let story = decoder
+            .decode(
+                b"<nitf><body><body.head><hedline><hl1>H</hl1></hedline></body.head></body></nitf>",
+                Some("text/xml"),
+            )
+            .expect("nitf via text/xml");
+        assert_eq!(story.format, Some(WireFormat::Nitf));
     }
 
     #[test]
-    fn invalid_utf8_names_position() {
+    fn declared_utf8_that_is_not_names_position() {
         let decoder = Decoder::new(&DecodeConfig::default());
-        let err = decoder.decode(b"Head\n\nok \xff\xfe", None).unwrap_err();
+        let err = decoder
+            .decode(b"Head\n\nok \xff\xfe", Some("text/plain; charset=UTF-8"))
+            .unwrap_err();
         assert_eq!(
             err,
             DecodeError::InvalidUtf8 {
@@ -208,10 +542,46 @@ mod tests {
     }
 
     #[test]
+    fn undeclared_non_utf8_is_read_as_windows_1252() {
+        let decoder = Decoder::new(&DecodeConfig::default());
+        let story = decoder
+            .decode(b"Caf\xe9 opens\n\n\x93Hi\x94", None)
+            .unwrap();
+        assert_eq!(story.headline.as_deref(), Some("Café opens"));
+        assert_eq!(story.body_text(), "\u{201c}Hi\u{201d}");
+        assert_eq!(story.charset.as_deref(), Some("windows-1252"));
+    }
+
+    #[test]
+    fn unknown_charset_label_is_typed() {
+        let decoder = Decoder::new(&DecodeConfig::default());
+        let err = decoder
+            .decode(b"H", Some("text/plain; charset=klingon"))
+            .unwrap_err();
+        assert_eq!(err.class(), "unsupported_charset");
+    }
+
+    #[test]
+    fn config_defaults_validate() {
+        let config = DecodeConfig::default();
+        assert_eq!(config.validate(), Ok(()));
+        let bad = DecodeConfig {
+            provider_timezone: "Mars/Olympus".into(),
+            ..DecodeConfig::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().0,
+            "pipeline.decode.provider_timezone"
+        );
+    }
+
+    #[test]
     fn paragraph_rules() {
         assert_eq!(paragraphs("a\nb\n\nc"), vec!["a b", "c"]);
         assert_eq!(paragraphs("a\nb\nc"), vec!["a", "b", "c"]);
         assert_eq!(paragraphs("\n\n  a  \n\n\n"), vec!["a"]);
         assert!(paragraphs("").is_empty());
+        assert_eq!(squash("  a \n b  ").as_deref(), Some("a b"));
+        assert_eq!(squash(" \n "), None);
     }
 }

@@ -150,6 +150,7 @@ pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
             "dateline": story.dateline,
             "body_blocks": story.body,
             "normalisation": story.enrichment.normalisation,
+            "quality": story.enrichment.quality,
         },
         "source": {
             "topic": source.topic,

@@ -20,15 +20,15 @@ use super::offsets::{OffsetTracker, Ticket};
 use crate::config::KafkaConfig;
 use crate::encode::{EVENT_SCHEMA, VERSION};
 use crate::pipeline::{Failure, Processed, Source};
-use crate::telemetry::Counters;
+use crate::telemetry::Metrics;
 
 /// What kind of output a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputKind {
     /// An enriched event.
     Event,
-    /// A dead letter.
-    DeadLetter,
+    /// A dead letter, with its error class.
+    DeadLetter(String),
 }
 
 /// Travels with a message through librdkafka and comes back in the delivery callback.
@@ -36,6 +36,8 @@ pub enum OutputKind {
 pub struct Delivery {
     ticket: Ticket,
     kind: OutputKind,
+    /// The input record's timestamp (ms since the epoch), for end-to-end latency.
+    source_ms: Option<i64>,
     /// Released when the delivery is reported: the in-flight budget (back-pressure).
     _permit: OwnedSemaphorePermit,
 }
@@ -43,7 +45,7 @@ pub struct Delivery {
 /// Shared state the delivery callback updates.
 pub struct SinkContext {
     tracker: Arc<OffsetTracker>,
-    counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
     /// Woken when a partition's committable offset moved.
     offsets_moved: Arc<Notify>,
     /// Cancelled on the first failed delivery.
@@ -58,17 +60,27 @@ impl ProducerContext for SinkContext {
 
     fn delivery(&self, result: &DeliveryResult<'_>, delivery: Self::DeliveryOpaque) {
         match result {
-            Ok(_) => {
-                Counters::bump(match delivery.kind {
-                    OutputKind::Event => &self.counters.events,
-                    OutputKind::DeadLetter => &self.counters.dead_letters,
-                });
+            Ok(message) => {
+                match &delivery.kind {
+                    OutputKind::Event => {
+                        self.metrics.events.inc();
+                    }
+                    OutputKind::DeadLetter(class) => self.metrics.dead_letter(class),
+                };
+                let bytes = u64::try_from(message.payload_len()).unwrap_or(0);
+                self.metrics.bytes_out.inc_by(bytes);
+                if let Some(ms) = delivery.source_ms {
+                    let age_ms = chrono::Utc::now().timestamp_millis().saturating_sub(ms);
+                    self.metrics
+                        .end_to_end_seconds
+                        .observe(age_ms.max(0) as f64 / 1000.0);
+                }
                 if self.tracker.ack(&delivery.ticket) {
                     self.offsets_moved.notify_one();
                 }
             }
             Err((err, message)) => {
-                Counters::bump(&self.counters.failed_deliveries);
+                self.metrics.failed_deliveries.inc();
                 let reason = format!(
                     "delivery to {} failed for input {}[{}]@{}: {err}",
                     message.topic(),
@@ -110,7 +122,7 @@ impl Sink {
     pub fn create(
         config: &KafkaConfig,
         tracker: Arc<OffsetTracker>,
-        counters: Arc<Counters>,
+        metrics: Arc<Metrics>,
         offsets_moved: Arc<Notify>,
         fatal: CancellationToken,
     ) -> Result<Self, KafkaError> {
@@ -125,7 +137,7 @@ impl Sink {
         super::apply_raw(&mut client, &config.producer);
         let context = SinkContext {
             tracker,
-            counters,
+            metrics,
             offsets_moved,
             fatal,
             fatal_reason: Mutex::new(None),
@@ -176,6 +188,7 @@ impl Sink {
         let delivery = Box::new(Delivery {
             ticket,
             kind: OutputKind::Event,
+            source_ms: source.timestamp.map(|t| t.timestamp_millis()),
             _permit: permit,
         });
         let record = BaseRecord::with_opaque_to(&self.output_topic, delivery)
@@ -187,7 +200,6 @@ impl Sink {
 
     /// Enqueues a dead letter: the original key, bytes and headers, plus `error.*`,
     /// `source.*` and `copydesk.version` headers.
-    #[allow(clippy::too_many_arguments)]
     pub async fn send_dead_letter(
         &self,
         original: &InputRecord,
@@ -221,7 +233,8 @@ impl Sink {
             });
         let delivery = Box::new(Delivery {
             ticket,
-            kind: OutputKind::DeadLetter,
+            kind: OutputKind::DeadLetter(failure.class.clone()),
+            source_ms: original.source.timestamp.map(|t| t.timestamp_millis()),
             _permit: permit,
         });
         let mut record = BaseRecord::with_opaque_to(&self.dlq_topic, delivery)
@@ -262,6 +275,14 @@ impl Sink {
     /// Messages enqueued but not yet reported.
     pub fn in_flight(&self) -> i32 {
         self.producer.in_flight_count()
+    }
+
+    /// Whether the producer can reach the brokers (a metadata round trip; blocking).
+    pub fn reaches_brokers(&self, timeout: Duration) -> bool {
+        self.producer
+            .client()
+            .fetch_metadata(Some(&self.output_topic), timeout)
+            .is_ok()
     }
 }
 

@@ -10,23 +10,47 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, ClientContext, Message, Offset, Timestamp, TopicPartitionList};
 
 use super::offsets::{OffsetTracker, TopicPartition};
 use super::sink::InputRecord;
 use crate::config::KafkaConfig;
 use crate::pipeline::Source;
-use crate::telemetry::Counters;
+use crate::telemetry::http::Health;
+use crate::telemetry::Metrics;
 
 /// Consumer callbacks: keep the tracker in step with the assignment.
 pub struct SourceContext {
     tracker: Arc<OffsetTracker>,
-    counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    input_topic: String,
     /// How long a revoke waits for records already being delivered.
     revoke_drain: Duration,
 }
 
-impl ClientContext for SourceContext {}
+impl ClientContext for SourceContext {
+    /// librdkafka statistics (every `statistics.interval.ms`): consumer lag of the partitions
+    /// this instance currently fetches; partitions it no longer owns drop out of the gauges.
+    fn stats(&self, statistics: Statistics) {
+        let lags: Vec<(String, i32, i64)> = statistics
+            .topics
+            .get(&self.input_topic)
+            .map(|topic| {
+                topic
+                    .partitions
+                    .values()
+                    .filter(|p| {
+                        p.partition >= 0 && p.fetch_state == "active" && p.consumer_lag >= 0
+                    })
+                    .map(|p| (self.input_topic.clone(), p.partition, p.consumer_lag))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.metrics.set_lags(&lags);
+    }
+}
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements()
@@ -37,7 +61,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 
 impl ConsumerContext for SourceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        Counters::bump(&self.counters.rebalances);
+        self.metrics.rebalances.inc();
         match rebalance {
             Rebalance::Assign(tpl) => {
                 let tps = partitions(tpl);
@@ -60,6 +84,11 @@ impl ConsumerContext for SourceContext {
             }
             Rebalance::Error(err) => tracing::warn!(%err, "rebalance error"),
         }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, _rebalance: &Rebalance<'_>) {
+        let owned = consumer.assignment().map(|tpl| tpl.count()).unwrap_or(0);
+        self.health.set_assigned(owned > 0);
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
@@ -92,7 +121,8 @@ pub type SourceConsumer = StreamConsumer<SourceContext>;
 pub fn create(
     config: &KafkaConfig,
     tracker: Arc<OffsetTracker>,
-    counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
     revoke_drain: Duration,
 ) -> KafkaResult<SourceConsumer> {
     let mut client = ClientConfig::new();
@@ -102,11 +132,15 @@ pub fn create(
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("partition.assignment.strategy", "cooperative-sticky");
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        // Feeds the consumer-lag gauges (see `stats`).
+        .set("statistics.interval.ms", "5000");
     super::apply_raw(&mut client, &config.consumer);
     let consumer: SourceConsumer = client.create_with_context(SourceContext {
         tracker,
-        counters,
+        metrics,
+        health,
+        input_topic: config.input_topic.clone(),
         revoke_drain,
     })?;
     consumer.subscribe(&[&config.input_topic])?;

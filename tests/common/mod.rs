@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use copydesk::app::Daemon;
 use copydesk::config::{Config, RawValue};
 use copydesk::kafka::embedded::EmbeddedBroker;
-use copydesk::telemetry::{CounterSnapshot, Counters};
+use copydesk::telemetry::{CounterSnapshot, Metrics};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -56,6 +56,7 @@ pub fn config(brokers: &str, group: &str) -> Config {
         .consumer
         .insert("auto.commit.interval.ms".into(), RawValue::Int(100));
     config.shutdown.drain_timeout_ms = 10_000;
+    config.http.address = "127.0.0.1:0".into();
     config
 }
 
@@ -118,13 +119,15 @@ pub async fn produce_stories(brokers: &str, range: std::ops::Range<usize>) -> Ve
 /// A daemon running in the background.
 pub struct Running {
     pub stop: CancellationToken,
-    pub counters: Arc<Counters>,
+    pub counters: Arc<Metrics>,
+    pub http: Option<std::net::SocketAddr>,
     pub handle: JoinHandle<anyhow::Result<CounterSnapshot>>,
 }
 
 pub fn spawn_daemon(config: Config) -> Running {
-    let daemon = Daemon::new(config);
-    let counters = daemon.counters();
+    let daemon = Daemon::new(config).expect("daemon");
+    let counters = daemon.metrics();
+    let http = daemon.http_addr();
     let stop = CancellationToken::new();
     let handle = tokio::spawn({
         let stop = stop.clone();
@@ -133,6 +136,7 @@ pub fn spawn_daemon(config: Config) -> Running {
     Running {
         stop,
         counters,
+        http,
         handle,
     }
 }
@@ -273,4 +277,34 @@ pub fn per_partition(positions: &[(i32, i64)], partitions: i32) -> Vec<i64> {
     (0..partitions)
         .map(|p| positions.iter().filter(|(pp, _)| *pp == p).count() as i64)
         .collect()
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status code, body).
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of an unlabelled sample (`name value`) in a metrics text.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
 }

@@ -1,0 +1,322 @@
+//! A greedy left-to-right averaged perceptron over BIO tags, its training, and its compact
+//! binary model format (quantised 16-bit weights keyed by 64-bit feature hashes).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::features::{mix, TokenHashes};
+
+/// The tag set: O plus B-/I- for person, organisation, place and other names.
+pub const TAGS: [&str; 9] = [
+    "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC",
+];
+/// Number of tags.
+pub const NT: usize = TAGS.len();
+
+/// Index of a tag name.
+pub fn tag_index(name: &str) -> Option<usize> {
+    TAGS.iter().position(|t| *t == name)
+}
+
+/// Whether tag `t` may follow `prev` (I-X only after B-X or I-X).
+pub fn allowed(prev: usize, t: usize) -> bool {
+    if t == 0 || t % 2 == 1 {
+        return true;
+    }
+    // t is I-X; B-X is t - 1
+    prev == t || prev == t - 1
+}
+
+/// Hasher for keys that already are hashes.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+/// History features: previous tag(s) combined with the token.
+fn history(prev: usize, prev2: usize, tok: &TokenHashes, out: &mut [u64; 4]) {
+    let p = prev as u64;
+    out[0] = mix(50, p);
+    out[1] = mix(51, p * 16 + prev2 as u64);
+    out[2] = mix(52, mix(p, tok.lower));
+    out[3] = mix(53, mix(p, tok.shape));
+}
+
+/// Why a model file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// Wrong magic or version.
+    #[error("not a copydesk NER model (bad magic)")]
+    Magic,
+    /// The file ends early.
+    #[error("truncated NER model")]
+    Truncated,
+}
+
+const MAGIC: &[u8; 8] = b"CDNER01\n";
+
+/// A trained tagger.
+#[derive(Debug, Default)]
+pub struct Model {
+    weights: IdMap<[i16; NT]>,
+    scale: f32,
+}
+
+/// One tagged token: tag index and the margin of its score over the runner-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tagged {
+    /// Tag index into [`TAGS`].
+    pub tag: usize,
+    /// Score margin over the best other allowed tag (model units).
+    pub margin: f32,
+}
+
+impl Model {
+    /// Reads a model written by [`Trainer::finish`]; an empty input is an empty model (tags
+    /// everything O).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if bytes.is_empty() {
+            return Ok(Self::default());
+        }
+        if bytes.len() < 16 || &bytes[..8] != MAGIC {
+            return Err(ModelError::Magic);
+        }
+        let scale = f32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        let n = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+        let rec = 8 + 2 * NT;
+        let body = &bytes[16..];
+        if body.len() < n * rec {
+            return Err(ModelError::Truncated);
+        }
+        let mut weights = IdMap::with_capacity_and_hasher(n, Default::default());
+        for r in body.chunks_exact(rec).take(n) {
+            let mut key = [0u8; 8];
+            key.copy_from_slice(&r[..8]);
+            let mut w = [0i16; NT];
+            for (t, slot) in w.iter_mut().enumerate() {
+                *slot = i16::from_le_bytes([r[8 + 2 * t], r[9 + 2 * t]]);
+            }
+            weights.insert(u64::from_le_bytes(key), w);
+        }
+        Ok(Self { weights, scale })
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether the model has no features.
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    fn add(&self, f: u64, scores: &mut [i32; NT]) {
+        if let Some(w) = self.weights.get(&f) {
+            for t in 0..NT {
+                scores[t] += i32::from(w[t]);
+            }
+        }
+    }
+
+    /// Tags one sentence greedily.
+    pub fn tag(&self, feats: &[Vec<u64>], hashes: &[TokenHashes]) -> Vec<Tagged> {
+        let mut out = Vec::with_capacity(feats.len());
+        let (mut prev, mut prev2) = (0usize, 0usize);
+        let mut hist = [0u64; 4];
+        for (f, tok) in feats.iter().zip(hashes) {
+            let mut scores = [0i32; NT];
+            for &x in f {
+                self.add(x, &mut scores);
+            }
+            history(prev, prev2, tok, &mut hist);
+            for &x in &hist {
+                self.add(x, &mut scores);
+            }
+            let (best, margin) = best_allowed(prev, &scores);
+            out.push(Tagged {
+                tag: best,
+                margin: margin as f32 * self.scale,
+            });
+            prev2 = prev;
+            prev = best;
+        }
+        out
+    }
+}
+
+fn best_allowed<T: Copy + PartialOrd + std::ops::Sub<Output = T>>(
+    prev: usize,
+    scores: &[T; NT],
+) -> (usize, T) {
+    let mut best = 0;
+    for t in 1..NT {
+        if allowed(prev, t) && scores[t] > scores[best] {
+            best = t;
+        }
+    }
+    let mut second: Option<usize> = None;
+    for t in 0..NT {
+        if t != best && allowed(prev, t) && second.is_none_or(|s| scores[t] > scores[s]) {
+            second = Some(t);
+        }
+    }
+    let margin = match second {
+        Some(s) => scores[best] - scores[s],
+        None => scores[best] - scores[best],
+    };
+    (best, margin)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Param {
+    w: [f32; NT],
+    total: [f64; NT],
+    stamp: [u32; NT],
+}
+
+/// Averaged-perceptron trainer.
+#[derive(Default)]
+pub struct Trainer {
+    params: IdMap<Param>,
+    step: u32,
+}
+
+impl Trainer {
+    /// A fresh trainer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn scores(&self, feats: &[u64], hist: &[u64; 4]) -> [f32; NT] {
+        let mut s = [0f32; NT];
+        for f in feats.iter().chain(hist) {
+            if let Some(p) = self.params.get(f) {
+                for t in 0..NT {
+                    s[t] += p.w[t];
+                }
+            }
+        }
+        s
+    }
+
+    fn update(&mut self, truth: usize, guess: usize, feats: &[u64], hist: &[u64; 4]) {
+        let step = self.step;
+        for &f in feats.iter().chain(hist) {
+            let p = self.params.entry(f).or_default();
+            for (t, d) in [(truth, 1.0f32), (guess, -1.0)] {
+                p.total[t] += f64::from(step - p.stamp[t]) * f64::from(p.w[t]);
+                p.stamp[t] = step;
+                p.w[t] += d;
+            }
+        }
+    }
+
+    /// One pass over one sentence with gold tags; returns the number of tokens tagged right.
+    pub fn train_sentence(
+        &mut self,
+        feats: &[Vec<u64>],
+        hashes: &[TokenHashes],
+        gold: &[usize],
+    ) -> usize {
+        let (mut prev, mut prev2) = (0usize, 0usize);
+        let mut hist = [0u64; 4];
+        let mut right = 0;
+        for ((f, tok), &truth) in feats.iter().zip(hashes).zip(gold) {
+            self.step += 1;
+            history(prev, prev2, tok, &mut hist);
+            let scores = self.scores(f, &hist);
+            let (guess, _) = best_allowed(prev, &scores);
+            if guess == truth {
+                right += 1;
+            } else {
+                self.update(truth, guess, f, &hist);
+            }
+            prev2 = prev;
+            // predicted history, as at tagging time
+            prev = guess;
+        }
+        right
+    }
+
+    /// Averages, prunes features whose largest averaged weight is below `min_weight`,
+    /// quantises and serialises the model. Deterministic: records are sorted by key.
+    pub fn finish(&self, min_weight: f32) -> Vec<u8> {
+        let step = f64::from(self.step.max(1));
+        let mut avg: Vec<(u64, [f32; NT])> = Vec::with_capacity(self.params.len());
+        let mut max_abs = 0f32;
+        for (&k, p) in &self.params {
+            let mut w = [0f32; NT];
+            for t in 0..NT {
+                let total = p.total[t] + (step - f64::from(p.stamp[t])) * f64::from(p.w[t]);
+                w[t] = (total / step) as f32;
+            }
+            let m = w.iter().fold(0f32, |a, &b| a.max(b.abs()));
+            if m >= min_weight {
+                max_abs = max_abs.max(m);
+                avg.push((k, w));
+            }
+        }
+        avg.sort_by_key(|&(k, _)| k);
+        let scale = if max_abs > 0.0 {
+            max_abs / 32767.0
+        } else {
+            1.0
+        };
+        let mut out = Vec::with_capacity(16 + avg.len() * (8 + 2 * NT));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&scale.to_le_bytes());
+        out.extend_from_slice(&u32::try_from(avg.len()).unwrap_or(u32::MAX).to_le_bytes());
+        for (k, w) in avg {
+            out.extend_from_slice(&k.to_le_bytes());
+            for x in w {
+                let q = (x / scale).round().clamp(-32767.0, 32767.0) as i16;
+                out.extend_from_slice(&q.to_le_bytes());
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bio_constraint() {
+        assert!(allowed(0, 1));
+        assert!(!allowed(0, 2));
+        assert!(allowed(1, 2));
+        assert!(allowed(2, 2));
+        assert!(!allowed(3, 2));
+    }
+
+    #[test]
+    fn learns_and_round_trips() {
+        let mut tr = Trainer::new();
+        let feats = vec![vec![1, 100], vec![1, 200], vec![1, 300]];
+        let hashes = vec![TokenHashes::default(); 3];
+        let gold = vec![1, 2, 0];
+        for _ in 0..5 {
+            tr.train_sentence(&feats, &hashes, &gold);
+        }
+        let model = Model::from_bytes(&tr.finish(0.0)).unwrap();
+        let tags: Vec<usize> = model.tag(&feats, &hashes).iter().map(|t| t.tag).collect();
+        assert_eq!(tags, gold);
+        assert!(Model::from_bytes(b"nonsense-bytes-here").is_err());
+    }
+}
