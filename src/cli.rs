@@ -87,6 +87,37 @@ pub enum Command {
         #[arg(long)]
         content_type: Option<String>,
     },
+    /// Measure throughput (raw relay, pass-through, full pipeline), latency at a fixed load
+    /// and peak RSS against a real broker; prints a Markdown report.
+    Bench {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The broker to measure against.
+        #[arg(long)]
+        brokers: String,
+        /// Stories preloaded per mode.
+        #[arg(long, default_value_t = 100_000)]
+        stories: usize,
+        /// Partitions of the bench topics.
+        #[arg(long, default_value_t = 4)]
+        partitions: i32,
+        /// Offered load of the latency run, stories/s.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        /// Length of the latency run, seconds.
+        #[arg(long, default_value_t = 10)]
+        latency_secs: u64,
+    },
+    /// Write the entities found in every `*.txt` story of DIR to OUT_DIR/<story>.json in the
+    /// format of the entity scorer (`{"entities":[{"name":…,"type":…}]}`).
+    Eval {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Directory of plain-text stories (first line = headline).
+        dir: PathBuf,
+        /// Output directory (created if missing).
+        out_dir: PathBuf,
+    },
     /// Validate a configuration file and print the effective configuration.
     CheckConfig {
         /// The file to check.
@@ -218,6 +249,38 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
                     failure.stage
                 ))),
             }
+        }
+        Command::Bench {
+            common,
+            brokers,
+            stories,
+            partitions,
+            rate,
+            latency_secs,
+        } => {
+            let config = load(&common, None)?;
+            crate::telemetry::init_logging(&config.log);
+            let options = crate::bench::BenchOptions {
+                brokers,
+                stories,
+                partitions,
+                rate,
+                latency_secs,
+            };
+            let report = crate::bench::run(config, &options).await?;
+            print!("{report}");
+            Ok(())
+        }
+        Command::Eval {
+            common,
+            dir,
+            out_dir,
+        } => {
+            let config = load(&common, None)?;
+            crate::telemetry::init_logging(&config.log);
+            let n = crate::enrich::entities::eval::run(&config.pipeline, &dir, &out_dir)?;
+            println!("{n} stories written to {}", out_dir.display());
+            Ok(())
         }
         Command::CheckConfig { file } => {
             let config = Config::load(Some(&file), &Overrides::default())?;

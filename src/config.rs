@@ -258,6 +258,10 @@ pub struct StagesConfig {
     /// Word count and reading time.
     #[serde(default = "default_true")]
     pub text_stats: bool,
+    /// Entities: people, organisations and places (statistical tagger + gazetteer), with
+    /// merged mentions, roles, demonyms and places resolved to GeoNames.
+    #[serde(default = "default_true")]
+    pub entities: bool,
 }
 
 fn default_true() -> bool {
@@ -280,6 +284,7 @@ impl Default for StagesConfig {
             normalise_layout: default_normalise_layout(),
             normalise_repair: default_normalise_repair(),
             text_stats: true,
+            entities: true,
         }
     }
 }

@@ -22,8 +22,10 @@
 //! | [`encode`] | `Story` → event JSON |
 //! | [`telemetry`] | logs and counters |
 //! | [`demo`] | `copydesk demo` on an embedded broker |
+//! | [`bench`] | `copydesk bench`: throughput, latency and RSS against a real broker, with baselines |
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod decode;

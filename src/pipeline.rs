@@ -191,5 +191,8 @@ pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
     if stages_on.text_stats {
         stages.push(Box::new(enrich::TextStats::new(config.words_per_minute)));
     }
+    if stages_on.entities {
+        stages.push(Box::new(enrich::Entities::new()));
+    }
     stages
 }

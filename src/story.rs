@@ -222,6 +222,9 @@ pub struct Entity {
     /// The country a person's role is attributed to ("Russian President" → Russia).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affiliation: Option<String>,
+    /// For a place resolved to the gazetteer: its GeoNames id (see [`Enrichment::places`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geonames_id: Option<u32>,
 }
 
 /// A place resolved to a gazetteer (GeoNames) entry.

@@ -34,7 +34,13 @@ struct Expect {
     /// Always checked: every block, in order.
     body: &'static [(BlockKind, &'static str)],
     /// Always checked: (name, kind, uri, caption, credit).
-    media: &'static [(&'static str, &'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>)],
+    media: &'static [(
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    )],
     /// Always checked.
     ed_notes: &'static [&'static str],
 }
@@ -81,7 +87,11 @@ fn check(e: &Expect, story: &Story) {
         assert_eq!(story.urgency, e.urgency, "{f}: urgency");
     }
     assert_eq!(story.declared_subjects, e.subjects, "{f}: subjects");
-    let body: Vec<(BlockKind, &str)> = story.body.iter().map(|b| (b.kind, b.text.as_str())).collect();
+    let body: Vec<(BlockKind, &str)> = story
+        .body
+        .iter()
+        .map(|b| (b.kind, b.text.as_str()))
+        .collect();
     assert_eq!(body, e.body, "{f}: body");
     let media: Vec<_> = story
         .media
@@ -414,14 +424,23 @@ fn golden_fixtures() {
 #[test]
 fn mojibake_repairs_are_logged() {
     let decoder = Decoder::new(&DecodeConfig::default());
-    let story = decoder.decode(&fixture("charset/mojibake.txt"), None).unwrap();
-    let kinds: Vec<&str> = story.enrichment.normalisation.iter().map(|n| n.kind.as_str()).collect();
+    let story = decoder
+        .decode(&fixture("charset/mojibake.txt"), None)
+        .unwrap();
+    let kinds: Vec<&str> = story
+        .enrichment
+        .normalisation
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
     assert_eq!(kinds, ["repair_mojibake:headline", "repair_mojibake"]);
     let off = DecodeConfig {
         repair_mojibake: false,
         ..DecodeConfig::default()
     };
-    let raw = Decoder::new(&off).decode(&fixture("charset/mojibake.txt"), None).unwrap();
+    let raw = Decoder::new(&off)
+        .decode(&fixture("charset/mojibake.txt"), None)
+        .unwrap();
     assert_eq!(raw.headline.as_deref(), Some("CafÃ© reopens in SÃ£o Vale"));
 }
 
@@ -429,20 +448,49 @@ fn mojibake_repairs_are_logged() {
 fn content_types_force_formats() {
     let decoder = Decoder::new(&DecodeConfig::default());
     for (file, ct, want) in [
-        ("ninjs/v3_typical.json", "application/ninjs+json", WireFormat::Ninjs),
-        ("ninjs/v3_typical.json", "application/json", WireFormat::Ninjs),
+        (
+            "ninjs/v3_typical.json",
+            "application/ninjs+json",
+            WireFormat::Ninjs,
+        ),
+        (
+            "ninjs/v3_typical.json",
+            "application/json",
+            WireFormat::Ninjs,
+        ),
         ("nitf/typical.xml", "application/nitf+xml", WireFormat::Nitf),
-        ("nitf/typical.xml", "application/xml; charset=utf-8", WireFormat::Nitf),
-        ("newsml/newsitem_typical.xml", "application/vnd.iptc.g2.newsitem+xml", WireFormat::NewsMl),
-        ("anpa/typical.anpa", "application/x-anpa-1312", WireFormat::Anpa),
-        ("iptc7901/typical.txt", "application/x-iptc-7901", WireFormat::Iptc7901),
+        (
+            "nitf/typical.xml",
+            "application/xml; charset=utf-8",
+            WireFormat::Nitf,
+        ),
+        (
+            "newsml/newsitem_typical.xml",
+            "application/vnd.iptc.g2.newsitem+xml",
+            WireFormat::NewsMl,
+        ),
+        (
+            "anpa/typical.anpa",
+            "application/x-anpa-1312",
+            WireFormat::Anpa,
+        ),
+        (
+            "iptc7901/typical.txt",
+            "application/x-iptc-7901",
+            WireFormat::Iptc7901,
+        ),
     ] {
-        let story = decoder.decode(&fixture(file), Some(ct)).unwrap_or_else(|e| panic!("{file} {ct}: {e}"));
+        let story = decoder
+            .decode(&fixture(file), Some(ct))
+            .unwrap_or_else(|e| panic!("{file} {ct}: {e}"));
         assert_eq!(story.format, Some(want), "{file} {ct}");
     }
     // A forced format that does not fit is a typed error, not a panic.
     let err = decoder
-        .decode(&fixture("ninjs/v3_typical.json"), Some("application/nitf+xml"))
+        .decode(
+            &fixture("ninjs/v3_typical.json"),
+            Some("application/nitf+xml"),
+        )
         .unwrap_err();
     assert_eq!(err.class(), "malformed_xml");
 }
@@ -467,7 +515,17 @@ fn malformed_input_names_format_and_position() {
     }
     let deep = format!("<nitf>{}</nitf>", "<block>".repeat(1000));
     let err = decoder.decode(deep.as_bytes(), None).unwrap_err();
-    assert!(matches!(err, DecodeError::Limit { format: "nitf", position: 1798, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            DecodeError::Limit {
+                format: "nitf",
+                position: 1791,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 // ------------------------------------------------------------------ shared IPTC examples
@@ -480,74 +538,147 @@ fn shared(path: &str) -> Vec<u8> {
 #[test]
 fn iptc_nitf_example() {
     let decoder = Decoder::new(&DecodeConfig::default());
-    let story = decoder.decode(&shared("nitf/nitf-example-3.6.xml"), None).unwrap();
+    let story = decoder
+        .decode(&shared("nitf/nitf-example-3.6.xml"), None)
+        .unwrap();
     assert_eq!(story.format, Some(WireFormat::Nitf));
-    assert_eq!(story.headline.as_deref(), Some("Astronauts take spacewalk No. 3 after suit snag"));
-    assert_eq!(story.byline.as_deref(), Some("By Alan Karben, EP Aerospace Writer."));
+    assert_eq!(
+        story.headline.as_deref(),
+        Some("Astronauts take spacewalk No. 3 after suit snag")
+    );
+    assert_eq!(
+        story.byline.as_deref(),
+        Some("By Alan Karben, EP Aerospace Writer.")
+    );
     assert_eq!(story.located.as_deref(), Some("CAPE CANAVERAL, Fla."));
     assert_eq!(story.provider.as_deref(), Some("EP"));
-    assert_eq!(time(story.version_created).as_deref(), Some("2009-11-23T11:44:28+00:00"));
+    assert_eq!(
+        time(story.version_created).as_deref(),
+        Some("2009-11-23T11:44:28+00:00")
+    );
     assert_eq!(story.body.len(), 11);
-    assert!(story.body[1].text.contains("Dr. Amy Sweigert Jr. and Vinnie Tripodi — the father"));
+    assert!(story.body[1]
+        .text
+        .contains("Dr. Amy Sweigert Jr. and Vinnie Tripodi — the father"));
     assert_eq!(story.body[10].text, "A Bold Statement.");
     assert_eq!(story.media.len(), 1);
     let media = &story.media[0];
     assert_eq!(media.kind, "picture");
     assert_eq!(media.credit.as_deref(), Some("The Example Press, NASA"));
-    assert!(media.caption.as_deref().unwrap_or("").starts_with("In an image provided by NASA"));
+    assert!(media
+        .caption
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("In an image provided by NASA"));
 }
 
 #[test]
 fn iptc_newsml_examples() {
     let decoder = Decoder::new(&DecodeConfig::default());
-    let story = decoder.decode(&shared("newsml-g2/LISTING_2_NewsML-G2_Text_Document.xml"), None).unwrap();
-    assert_eq!(story.guid.as_deref(), Some("urn:newsml:acmenews.com:20161121:US-FINANCE-FED"));
+    let story = decoder
+        .decode(
+            &shared("newsml-g2/LISTING_2_NewsML-G2_Text_Document.xml"),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        story.guid.as_deref(),
+        Some("urn:newsml:acmenews.com:20161121:US-FINANCE-FED")
+    );
     assert_eq!(story.version.as_deref(), Some("11"));
-    assert_eq!(story.headline.as_deref(), Some("Fed to halt QE to avert \"bubble\""));
+    assert_eq!(
+        story.headline.as_deref(),
+        Some("Fed to halt QE to avert \"bubble\"")
+    );
     assert_eq!(story.slugline.as_deref(), Some("US-Finance-Fed"));
-    assert_eq!(story.byline.as_deref(), Some("By Meredith Jameson, Staff Reporter"));
+    assert_eq!(
+        story.byline.as_deref(),
+        Some("By Meredith Jameson, Staff Reporter")
+    );
     assert_eq!(story.located.as_deref(), Some("New York, NY"));
     assert_eq!(story.declared_language.as_deref(), Some("en-US"));
-    assert_eq!(story.declared_subjects, ["medtop:04000000", "medtop:20000350", "medtop:20000379"]);
-    assert_eq!(time(story.version_created).as_deref(), Some("2018-11-21T21:25:32+00:00"));
-    assert_eq!(time(story.first_created).as_deref(), Some("2016-11-21T20:21:06+00:00"));
+    assert_eq!(
+        story.declared_subjects,
+        ["medtop:04000000", "medtop:20000350", "medtop:20000379"]
+    );
+    assert_eq!(
+        time(story.version_created).as_deref(),
+        Some("2018-11-21T21:25:32+00:00")
+    );
+    assert_eq!(
+        time(story.first_created).as_deref(),
+        Some("2016-11-21T20:21:06+00:00")
+    );
     assert_eq!(story.body.len(), 2);
     assert_eq!(story.pub_status, PubStatus::Usable);
 
     // A contentSet fragment with inline NITF reads as far as it goes.
     let story = decoder
-        .decode(&shared("newsml-g2/LISTING_25_An_NITF_marked-up_article_conveyed_in_inlineXML.xml"), None)
+        .decode(
+            &shared("newsml-g2/LISTING_25_An_NITF_marked-up_article_conveyed_in_inlineXML.xml"),
+            None,
+        )
         .unwrap();
-    assert_eq!(story.headline.as_deref(), Some("Arizona Diamondbacks (29-23) at Philadelphia Phillies (26-24), 7:05p.m."));
+    assert_eq!(
+        story.headline.as_deref(),
+        Some("Arizona Diamondbacks (29-23) at Philadelphia Phillies (26-24), 7:05p.m.")
+    );
     assert_eq!(story.byline.as_deref(), Some("Sports Network"));
     assert_eq!(story.body.len(), 1);
 
     // A contentMeta fragment has no headline: a typed error.
-    let err = decoder.decode(&shared("newsml-g2/LISTING_28_Illustrating_Located_Subject_and_Dateline.xml"), None).unwrap_err();
+    let err = decoder
+        .decode(
+            &shared("newsml-g2/LISTING_28_Illustrating_Located_Subject_and_Dateline.xml"),
+            None,
+        )
+        .unwrap_err();
     assert_eq!(err.class(), "invalid_story");
 
     // A video item declared ISO-8859-1, with no headline.
-    let err = decoder.decode(&shared("newsml-g2/ap_metadata_example.xml"), None).unwrap_err();
+    let err = decoder
+        .decode(&shared("newsml-g2/ap_metadata_example.xml"), None)
+        .unwrap_err();
     assert_eq!(err.class(), "invalid_story");
 }
 
 #[test]
 fn iptc_ninjs_examples() {
     let decoder = Decoder::new(&DecodeConfig::default());
-    let story = decoder.decode(&shared("ninjs/examples_3.1/005_complex_text_article.json"), None).unwrap();
+    let story = decoder
+        .decode(
+            &shared("ninjs/examples_3.1/005_complex_text_article.json"),
+            None,
+        )
+        .unwrap();
     assert_eq!(story.format, Some(WireFormat::Ninjs));
-    assert_eq!(story.headline.as_deref(), Some("Captain of wrecked cruise ship on trial in Italy"));
-    assert_eq!(story.byline.as_deref(), Some("Paulo Santalucia and Frances d'Emilio"));
+    assert_eq!(
+        story.headline.as_deref(),
+        Some("Captain of wrecked cruise ship on trial in Italy")
+    );
+    assert_eq!(
+        story.byline.as_deref(),
+        Some("Paulo Santalucia and Frances d'Emilio")
+    );
     assert_eq!(story.located.as_deref(), Some("Grossetto, Italy"));
     assert_eq!(story.body.len(), 1);
     assert!(story.body[0].text.starts_with("GROSSETO, Italy (AP) --"));
 
-    let story = decoder.decode(&shared("ninjs/examples_3.1/003_associations_example.json"), None).unwrap();
+    let story = decoder
+        .decode(
+            &shared("ninjs/examples_3.1/003_associations_example.json"),
+            None,
+        )
+        .unwrap();
     let names: Vec<&str> = story.media.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["logo", "photo"]);
 
     // Every example and every test-suite document decodes or fails with a typed error.
-    for dir in ["ninjs/examples_3.1", "ninjs/test_suite_3.0/should_pass", "ninjs/test_suite_3.0/should_fail"] {
+    for dir in [
+        "ninjs/examples_3.1",
+        "ninjs/test_suite_3.0/should_pass",
+        "ninjs/test_suite_3.0/should_fail",
+    ] {
         let full = format!("{}/../shared/data/{dir}", env!("CARGO_MANIFEST_DIR"));
         let mut decoded = 0;
         for entry in std::fs::read_dir(&full).expect("dir") {
@@ -568,6 +699,11 @@ fn iptc_ninjs_examples() {
         assert!(decoded > 0, "{dir}");
     }
     // The bad-urgency document of the suite is rejected.
-    let err = decoder.decode(&shared("ninjs/test_suite_3.0/should_fail/006_bad_urgency.json"), Some("application/ninjs+json")).unwrap_err();
+    let err = decoder
+        .decode(
+            &shared("ninjs/test_suite_3.0/should_fail/006_bad_urgency.json"),
+            Some("application/ninjs+json"),
+        )
+        .unwrap_err();
     assert!(err.to_string().contains("urgency"), "{err}");
 }

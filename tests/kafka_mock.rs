@@ -52,6 +52,7 @@ async fn thousand_stories_become_thousand_events_in_order() {
     assert_in_order(&outputs, &counts);
     for o in &outputs {
         let event = o.json();
+        common::schema::assert_valid_event(&event);
         assert_eq!(event["schema"], "copydesk.event/1");
         assert_eq!(o.headers["copydesk.schema"], "copydesk.event/1");
         assert_eq!(o.key.as_deref(), event["id"].as_str().map(str::as_bytes));
@@ -358,8 +359,11 @@ async fn metrics_and_health_endpoints_add_up() {
     assert_eq!(status, 200);
     let consumed = metric(&text, "copydesk_records_consumed_total").expect("consumed");
     let events = metric(&text, "copydesk_events_produced_total").expect("events");
-    let dead =
-        metric(&text, "copydesk_dead_letters_total{class=\"malformed_json\"}").expect("dead letters");
+    let dead = metric(
+        &text,
+        "copydesk_dead_letters_total{class=\"malformed_json\"}",
+    )
+    .expect("dead letters");
     assert_eq!((consumed, events, dead), (320.0, 300.0, 20.0));
     assert_eq!(
         consumed,

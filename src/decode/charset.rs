@@ -251,9 +251,35 @@ fn repair_once(text: &str) -> Option<String> {
     changed.then_some(out)
 }
 
+/// True when the text shows a typical mojibake pair: `Ã`, `Â`, `Ä`, `Å`, `Ð` or `Ñ` before a
+/// character standing for a UTF-8 continuation byte, or `â` before `€`, `‚` or `„`. Text
+/// without such a pair is never touched, so genuine sequences like `ß€` survive.
+fn has_marker(text: &str) -> bool {
+    let mut prev = '\0';
+    for c in text.chars() {
+        let continuation = matches!(cp1252_byte(c), Some(0x80..=0xbf));
+        let hit = match prev {
+            'Ã' | 'Â' | 'Ä' | 'Å' | 'Ð' | 'Ñ' => continuation,
+            'â' => matches!(c, '€' | '‚' | '„'),
+            _ => false,
+        };
+        if hit {
+            return true;
+        }
+        prev = c;
+    }
+    false
+}
+
 /// Repairs mojibake (up to two layers); `None` when the text is clean.
 pub fn repair(text: &str) -> Option<String> {
+    if !has_marker(text) {
+        return None;
+    }
     let once = repair_once(text)?;
+    if !has_marker(&once) {
+        return Some(once);
+    }
     Some(repair_once(&once).unwrap_or(once))
 }
 
@@ -322,6 +348,7 @@ mod tests {
             ("Ã la carte", None),
             ("plain ascii", None),
             ("中文", None),
+            ("Straße €5", None),
         ] {
             assert_eq!(repair(input).as_deref(), want, "{input}");
         }

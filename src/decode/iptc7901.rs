@@ -72,7 +72,9 @@ pub(crate) fn decode(text: &str, ctx: &Ctx) -> Result<Story, DecodeError> {
             && (upper.starts_with("EDS:") || upper.starts_with("EDITOR'S NOTE"))
         {
             story.ed_notes.push(trimmed.to_string());
-        } else if heading.is_none() && !trimmed.is_empty() && body_lines.is_empty() {
+        } else if heading.is_none() && trimmed.is_empty() {
+            // blank lines before the heading
+        } else if heading.is_none() && body_lines.is_empty() {
             heading = squash(trimmed);
         } else if byline.is_none()
             && body_lines.iter().all(|l| l.trim().is_empty())

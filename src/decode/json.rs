@@ -148,12 +148,12 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
     if !root.is_object() {
         return Err(invalid(format!(
             "top level must be an object, found {}",
-            kind(&root)
+            kind(root)
         )));
     }
-    let headline = text(&root, &fields.headline)?
+    let headline = text(root, &fields.headline)?
         .ok_or_else(|| invalid(format!("no headline at field {:?}", fields.headline)))?;
-    let body = match lookup(&root, &fields.body) {
+    let body = match lookup(root, &fields.body) {
         None => Vec::new(),
         Some(Value::String(s)) => paragraphs(s),
         Some(Value::Array(items)) => items
@@ -176,19 +176,19 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
             )))
         }
     };
-    let pub_status = match text(&root, &fields.pub_status)? {
+    let pub_status = match text(root, &fields.pub_status)? {
         None => PubStatus::Usable,
         Some(s) => {
             PubStatus::parse(&s).ok_or_else(|| invalid(format!("unknown pubStatus {s:?}")))?
         }
     };
-    let urgency = text(&root, &fields.urgency)?
+    let urgency = text(root, &fields.urgency)?
         .map(|s| match s.parse::<u8>() {
             Ok(n @ 1..=9) => Ok(n),
             _ => Err(invalid(format!("urgency {s:?} is not 1-9"))),
         })
         .transpose()?;
-    let declared_subjects = match lookup(&root, &fields.subjects) {
+    let declared_subjects = match lookup(root, &fields.subjects) {
         None => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
@@ -204,17 +204,17 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
         }
     };
     Ok(Story {
-        guid: text(&root, &fields.id)?,
-        version: text(&root, &fields.version)?,
-        provider: text(&root, &fields.provider)?,
+        guid: text(root, &fields.id)?,
+        version: text(root, &fields.version)?,
+        provider: text(root, &fields.provider)?,
         headline: Some(headline),
-        slugline: text(&root, &fields.slugline)?,
-        byline: text(&root, &fields.byline)?,
-        dateline: text(&root, &fields.dateline)?,
-        declared_language: text(&root, &fields.language)?,
-        first_created: time(&root, &fields.first_created)?,
-        version_created: time(&root, &fields.version_created)?,
-        embargoed_until: time(&root, &fields.embargoed_until)?,
+        slugline: text(root, &fields.slugline)?,
+        byline: text(root, &fields.byline)?,
+        dateline: text(root, &fields.dateline)?,
+        declared_language: text(root, &fields.language)?,
+        first_created: time(root, &fields.first_created)?,
+        version_created: time(root, &fields.version_created)?,
+        embargoed_until: time(root, &fields.embargoed_until)?,
         pub_status,
         urgency,
         declared_subjects,

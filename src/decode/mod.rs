@@ -432,7 +432,11 @@ pub(crate) fn paragraphs(text: &str) -> Vec<String> {
 /// Collapses runs of whitespace to one space and trims; `None` when nothing is left.
 pub(crate) fn squash(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
+    // No-break spaces are kept: they are the normalise stage's to change (and log).
+    for word in text
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }

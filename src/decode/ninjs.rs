@@ -126,6 +126,19 @@ pub(crate) fn decode_value(root: &Value, ctx: &Ctx) -> Result<Story, DecodeError
             json_kind(root)
         ))
     })?;
+    let pub_status = match text(obj, &["pubStatus", "pubstatus"])? {
+        None => PubStatus::Usable,
+        Some(s) => {
+            PubStatus::parse(&s).ok_or_else(|| invalid(format!("unknown pubStatus {s:?}")))?
+        }
+    };
+    let urgency = match get(obj, &["urgency"]) {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=9) => u8::try_from(n).ok(),
+            _ => return Err(invalid(format!("urgency {v} is not an integer 1-9"))),
+        },
+    };
     let headline = match obj.get("headlines") {
         Some(Value::Array(items)) => main_value(items),
         Some(Value::Null) | None => None,
@@ -140,19 +153,6 @@ pub(crate) fn decode_value(root: &Value, ctx: &Ctx) -> Result<Story, DecodeError
         Some(h) => h,
         None => text(obj, &["headline", "title"])?
             .ok_or_else(|| invalid("no headline (headlines, headline or title)".into()))?,
-    };
-    let pub_status = match text(obj, &["pubStatus", "pubstatus"])? {
-        None => PubStatus::Usable,
-        Some(s) => {
-            PubStatus::parse(&s).ok_or_else(|| invalid(format!("unknown pubStatus {s:?}")))?
-        }
-    };
-    let urgency = match get(obj, &["urgency"]) {
-        None => None,
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=9) => u8::try_from(n).ok(),
-            _ => return Err(invalid(format!("urgency {v} is not an integer 1-9"))),
-        },
     };
     let mut declared_subjects = Vec::new();
     if let Some(Value::Array(items)) = get(obj, &["subjects", "subject"]) {

@@ -145,7 +145,7 @@ fn check_depth(text: &str, format: &'static str, max_depth: usize) -> Result<(),
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(off) = memchr(b'<', &bytes[i..]) {
+    while let Some(off) = bytes.get(i..).and_then(|rest| memchr(b'<', rest)) {
         let at = i + off;
         let rest = &bytes[at..];
         let skip_to = |needle: &[u8]| -> usize {
@@ -608,12 +608,22 @@ pub(crate) fn html_blocks(html: &str, ctx: &Ctx) -> BodyOut {
             return out;
         }
     }
-    let mut text = String::with_capacity(html.len());
+    // Not well-formed: a lenient tag scan. Block tags end the current block; headings make
+    // crossheads and text inside <blockquote> makes quotes.
+    let mut out = BodyOut::default();
+    let mut current = String::new();
+    let mut kind = BlockKind::Paragraph;
+    let mut quote_depth = 0usize;
+    let flush = |out: &mut BodyOut, current: &mut String, kind: BlockKind| {
+        let text = decode_basic_entities(&std::mem::take(current));
+        out.push(kind, squash(&text));
+    };
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
-        text.push_str(&rest[..lt]);
+        current.push_str(&rest[..lt]);
         let after = &rest[lt..];
         let end = after.find('>').map_or(after.len(), |e| e + 1);
+        let closing = after.starts_with("</");
         let tag = after[..end]
             .trim_start_matches(['<', '/'])
             .to_ascii_lowercase();
@@ -621,34 +631,40 @@ pub(crate) fn html_blocks(html: &str, ctx: &Ctx) -> BodyOut {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
-        if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "tr"
-        ) {
-            text.push_str("\n\n");
-        }
         rest = &after[end..];
+        let base = if quote_depth > 0 {
+            BlockKind::Quote
+        } else {
+            BlockKind::Paragraph
+        };
+        match name.as_str() {
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                flush(&mut out, &mut current, kind);
+                kind = if closing { base } else { BlockKind::Crosshead };
+            }
+            "blockquote" => {
+                flush(&mut out, &mut current, kind);
+                quote_depth = if closing {
+                    quote_depth.saturating_sub(1)
+                } else {
+                    quote_depth + 1
+                };
+                kind = if quote_depth > 0 {
+                    BlockKind::Quote
+                } else {
+                    BlockKind::Paragraph
+                };
+            }
+            "p" | "br" | "div" | "li" | "tr" | "ul" | "ol" | "table" | "section" => {
+                flush(&mut out, &mut current, kind);
+                kind = base;
+            }
+            _ => {}
+        }
     }
-    text.push_str(rest);
-    let text = decode_basic_entities(&text);
-    BodyOut {
-        blocks: super::paragraphs(&text)
-            .into_iter()
-            .filter_map(|p| squash(&p))
-            .map(Block::paragraph)
-            .collect(),
-        ..BodyOut::default()
-    }
+    current.push_str(rest);
+    flush(&mut out, &mut current, kind);
+    out
 }
 
 /// Decodes the XML predefined entities, numeric references and known HTML names.

@@ -117,9 +117,16 @@ pub fn ninjs(story: &Story, id: &str) -> Value {
                 let mut a = Map::new();
                 a.insert("name".into(), json!(m.name));
                 a.insert("type".into(), json!(m.kind));
-                if let Some(uri) = &m.uri {
-                    a.insert("uri".into(), json!(uri));
-                }
+                // ninjs requires a uri on every association; media without a link get one
+                // scoped to the story.
+                let uri = m.uri.clone().unwrap_or_else(|| {
+                    format!(
+                        "urn:copydesk:story:{}:media:{}",
+                        urn_escape(id),
+                        urn_escape(&m.name)
+                    )
+                });
+                a.insert("uri".into(), json!(uri));
                 if let Some(credit) = &m.credit {
                     a.insert("copyrightHolder".into(), json!(credit));
                 }
@@ -134,7 +141,51 @@ pub fn ninjs(story: &Story, id: &str) -> Value {
             .collect();
         n.insert("associations".into(), Value::Array(assoc));
     }
+    insert_entities(story, &mut n);
     Value::Object(n)
+}
+
+/// ninjs `people`, `organisations` and `places` from the named entities (only the
+/// properties the ninjs 3.1 schema allows: name, rel, uri, geoJSON).
+fn insert_entities(story: &Story, n: &mut Map<String, Value>) {
+    use crate::story::EntityKind;
+    let (mut people, mut orgs, mut places) = (Vec::new(), Vec::new(), Vec::new());
+    for e in story.enrichment.entities.iter().filter(|e| e.named) {
+        match e.kind {
+            EntityKind::Person => people.push(json!({"name": e.name, "rel": "mentioned"})),
+            EntityKind::Organisation => orgs.push(json!({"name": e.name, "rel": "mentioned"})),
+            EntityKind::Place => {
+                let mut p = Map::new();
+                p.insert("name".into(), json!(e.name));
+                p.insert("rel".into(), json!("mentioned"));
+                let resolved = e
+                    .geonames_id
+                    .and_then(|id| story.enrichment.places.iter().find(|p| p.geonames_id == id));
+                if let Some(place) = resolved {
+                    p.insert(
+                        "uri".into(),
+                        json!(format!("https://sws.geonames.org/{}/", place.geonames_id)),
+                    );
+                    if let (Some(lat), Some(lon)) = (place.lat, place.lon) {
+                        p.insert(
+                            "geoJSON".into(),
+                            json!({"type": "Point", "coordinates": [lon, lat]}),
+                        );
+                    }
+                }
+                places.push(Value::Object(p));
+            }
+        }
+    }
+    for (key, list) in [
+        ("people", people),
+        ("organisations", orgs),
+        ("places", places),
+    ] {
+        if !list.is_empty() {
+            n.insert(key.into(), Value::Array(list));
+        }
+    }
 }
 
 /// Builds the whole event as a JSON value.
@@ -151,6 +202,8 @@ pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
             "body_blocks": story.body,
             "normalisation": story.enrichment.normalisation,
             "quality": story.enrichment.quality,
+            "entities": story.enrichment.entities,
+            "places": story.enrichment.places,
         },
         "source": {
             "topic": source.topic,

@@ -4,4 +4,5 @@
 pub mod entities;
 mod text_stats;
 
+pub use entities::Entities;
 pub use text_stats::TextStats;

@@ -25,7 +25,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{fold_quotes, is_double_quote, record};
+use super::{fold_quotes_char, is_double_quote, record};
 use crate::pipeline::{Stage, StageError};
 use crate::story::{Block, BlockKind, Media, Story};
 
@@ -234,7 +234,13 @@ fn find_ci(text: &str, needle: &str) -> Option<usize> {
 
 /// A caption and/or credit line: `(credit, caption)`.
 fn parse_media_line(text: &str) -> Option<(Option<String>, Option<String>)> {
-    if text.len() > 800 {
+    // Every prefix below starts with one of these letters: most paragraphs leave here.
+    if text.len() > 800
+        || !matches!(
+            text.as_bytes().first().map(u8::to_ascii_lowercase),
+            Some(b'i' | b'm' | b'p' | b'c')
+        )
+    {
         return None;
     }
     let clean = |s: &str| {
@@ -398,6 +404,9 @@ fn parse_dateline(text: &str) -> Option<Dateline> {
 
 /// A quoted phrase alone on its line, or a short unpunctuated line: a crosshead.
 fn is_crosshead(text: &str) -> bool {
+    if text.len() > 130 {
+        return false;
+    }
     let quotes = text.chars().filter(|&c| is_double_quote(c)).count();
     let first = text.chars().next();
     let last = text.chars().next_back();
@@ -428,17 +437,31 @@ fn is_headline_like(text: &str) -> bool {
         && parse_media_line(text).is_none()
 }
 
-/// Case-, quote- and whitespace-folded key for duplicate detection.
-fn paragraph_key(text: &str) -> String {
-    let folded = fold_quotes(text);
-    let mut key = String::with_capacity(folded.len());
-    for word in folded.split_whitespace() {
-        if !key.is_empty() {
-            key.push(' ');
+/// Case-, quote- and whitespace-folded 128-bit hash for duplicate detection (`buf` is
+/// scratch space reused across paragraphs; a collision between two different paragraphs of
+/// one story is astronomically unlikely).
+fn paragraph_key(text: &str, buf: &mut Vec<u8>) -> u128 {
+    buf.clear();
+    let mut pending_space = false;
+    let mut utf8 = [0u8; 4];
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = !buf.is_empty();
+            continue;
         }
-        key.extend(word.chars().flat_map(char::to_lowercase));
+        if pending_space {
+            buf.push(b' ');
+            pending_space = false;
+        }
+        if c.is_ascii() {
+            buf.push((c as u8).to_ascii_lowercase());
+        } else {
+            for l in fold_quotes_char(c).to_lowercase() {
+                buf.extend_from_slice(l.encode_utf8(&mut utf8).as_bytes());
+            }
+        }
     }
-    key
+    xxhash_rust::xxh3::xxh3_128(buf)
 }
 
 fn midnight(date: NaiveDate) -> Option<DateTime<Utc>> {
@@ -493,6 +516,7 @@ impl Stage for Layout {
         let mut in_header = true;
         let mut dateline_checked = story.dateline.is_some();
         let mut seen = HashSet::new();
+        let mut key_buf = Vec::new();
         let mut offset = 0;
         let total = blocks.len();
         for (index, mut block) in blocks.into_iter().enumerate() {
@@ -550,7 +574,7 @@ impl Stage for Layout {
                     }
                 }
             }
-            if !seen.insert(paragraph_key(&block.text)) {
+            if !seen.insert(paragraph_key(&block.text, &mut key_buf)) {
                 record(&mut log, "remove_duplicate", block.text, "", offset);
                 continue;
             }

@@ -45,19 +45,21 @@ pub fn is_double_quote(c: char) -> bool {
 /// Folds typographic quotes and apostrophes to ASCII, for matching only (the output keeps
 /// the original characters). Borrows when there is nothing to fold.
 pub fn fold_quotes(text: &str) -> Cow<'_, str> {
-    let fold = |c: char| -> Option<char> {
-        if c != '"' && is_double_quote(c) {
-            Some('"')
-        } else if matches!(c, '‘' | '’' | '‚' | '‛' | '′') {
-            Some('\'')
-        } else {
-            None
-        }
-    };
-    if !text.chars().any(|c| fold(c).is_some()) {
+    if !text.chars().any(|c| fold_quotes_char(c) != c) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.chars().map(|c| fold(c).unwrap_or(c)).collect())
+    Cow::Owned(text.chars().map(fold_quotes_char).collect())
+}
+
+/// [`fold_quotes`] for one character.
+pub fn fold_quotes_char(c: char) -> char {
+    if is_double_quote(c) {
+        '"'
+    } else if matches!(c, '‘' | '’' | '‚' | '‛' | '′') {
+        '\''
+    } else {
+        c
+    }
 }
 
 /// Byte ranges of direct quotes in one paragraph, delimiters included. Any double-quote

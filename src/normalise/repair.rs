@@ -205,7 +205,13 @@ impl Repair {
     }
 
     fn is_doubled(a: &str, b: &str) -> bool {
-        if a.len() < 2 || b.len() < 2 {
+        if a.len() < 2 || b.len() < 2 || a.len().abs_diff(b.len()) > 2 {
+            return false;
+        }
+        if !a.as_bytes()[..2].eq_ignore_ascii_case(&b.as_bytes()[..2])
+            && a.is_ascii()
+            && b.is_ascii()
+        {
             return false;
         }
         let (a, b) = (a.to_lowercase(), b.to_lowercase());
@@ -249,8 +255,17 @@ impl Stage for Repair {
             let mut edits: Vec<(Range<usize>, String)> = Vec::new();
             let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
 
+            // One word-table lookup per token that could be a run-together or a garble.
+            let unknown: Vec<bool> = toks
+                .iter()
+                .map(|t| {
+                    !t.joined
+                        && t.end - t.start >= 4
+                        && !self.lexicon.contains(&text[t.start..t.end])
+                })
+                .collect();
             for (ti, t) in toks.iter().enumerate() {
-                if t.joined {
+                if !unknown[ti] {
                     continue;
                 }
                 let word = &text[t.start..t.end];
@@ -280,11 +295,10 @@ impl Stage for Repair {
             let mut garble: Option<(Range<usize>, usize)> = None;
             for (ti, t) in toks.iter().enumerate() {
                 let word = &text[t.start..t.end];
-                let suspect = !handled[ti]
-                    && !t.joined
+                let suspect = unknown[ti]
+                    && !handled[ti]
                     && word.chars().count() >= 4
-                    && word.chars().all(char::is_lowercase)
-                    && !self.lexicon.contains(word);
+                    && word.chars().all(char::is_lowercase);
                 if !suspect {
                     continue;
                 }

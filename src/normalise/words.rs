@@ -35,8 +35,16 @@ impl Hasher for FxHasher {
 /// stops near 190, about one use in 80 million words).
 #[derive(Debug)]
 pub struct Lexicon {
-    zipf: HashMap<&'static str, u16, BuildHasherDefault<FxHasher>>,
+    zipf: Map,
+    /// The most frequent words again, in a table small enough to stay in cache: most
+    /// tokens of running text are found here without touching the big one.
+    hot: Map,
 }
+
+type Map = HashMap<&'static str, u16, BuildHasherDefault<FxHasher>>;
+
+/// How many of the most frequent words go into the hot table.
+const HOT_WORDS: usize = 4096;
 
 impl Lexicon {
     /// The embedded table, parsed on first call and shared afterwards.
@@ -48,18 +56,23 @@ impl Lexicon {
     /// Parses `word<TAB>zipf_x100` lines; `#` lines are comments; malformed lines are
     /// skipped (the table is generated, and a unit test checks it parses completely).
     fn parse(text: &'static str) -> Lexicon {
-        let mut zipf = HashMap::with_capacity_and_hasher(110_000, BuildHasherDefault::default());
+        let mut zipf = Map::with_capacity_and_hasher(110_000, BuildHasherDefault::default());
+        let mut hot = Map::with_capacity_and_hasher(HOT_WORDS, BuildHasherDefault::default());
         for line in text.lines() {
             if line.starts_with('#') {
                 continue;
             }
             if let Some((word, value)) = line.split_once('\t') {
                 if let Ok(value) = value.trim().parse::<u16>() {
+                    // The table is sorted most frequent first.
+                    if hot.len() < HOT_WORDS {
+                        hot.entry(word).or_insert(value);
+                    }
                     zipf.entry(word).or_insert(value);
                 }
             }
         }
-        Lexicon { zipf }
+        Lexicon { zipf, hot }
     }
 
     /// Number of words.
@@ -74,6 +87,13 @@ impl Lexicon {
 
     /// Zipf ×100 of `word` (any case), or `None` when it is not a known word.
     pub fn zipf(&self, word: &str) -> Option<u16> {
+        if let Some(&z) = self.hot.get(word) {
+            return Some(z);
+        }
+        self.zipf_cold(word)
+    }
+
+    fn zipf_cold(&self, word: &str) -> Option<u16> {
         if !word.bytes().any(|b| b.is_ascii_uppercase()) || !word.is_ascii() {
             if let Some(&z) = self.zipf.get(word) {
                 return Some(z);
@@ -91,7 +111,7 @@ impl Lexicon {
             // ASCII lowercasing of valid ASCII is valid UTF-8.
             return std::str::from_utf8(lower)
                 .ok()
-                .and_then(|w| self.zipf.get(w).copied());
+                .and_then(|w| self.hot.get(w).or_else(|| self.zipf.get(w)).copied());
         }
         self.zipf.get(word.to_ascii_lowercase().as_str()).copied()
     }

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+pub mod schema;
+
 use copydesk::app::Daemon;
 use copydesk::config::{Config, RawValue};
 use copydesk::kafka::embedded::EmbeddedBroker;

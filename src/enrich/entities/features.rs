@@ -94,6 +94,8 @@ pub struct DocFeatures {
     pub sentences: Vec<Vec<Vec<u64>>>,
     /// Per sentence, per token: hashes used by history features.
     pub hashes: Vec<Vec<TokenHashes>>,
+    /// Per sentence, per token: gazetteer and word-list flags.
+    pub flags: Vec<Vec<u16>>,
 }
 
 const BOS: u64 = 0x5151_5151;
@@ -213,6 +215,7 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
         }
         out.sentences.push(feats_sent);
         out.hashes.push(hashes);
+        out.flags.push(flags);
     }
     out
 }

@@ -8,6 +8,7 @@
 //! from `data/ner/model.bin`) tags BIO spans, and [`postprocess`] turns spans into entities.
 //! The model and gazetteer are built once per process and shared read-only.
 
+pub mod eval;
 pub mod features;
 pub mod gazetteer;
 pub mod perceptron;

@@ -1,0 +1,545 @@
+//! `copydesk bench`: throughput and latency against a real broker, with baselines.
+//!
+//! For each mode it creates fresh topics, preloads N stories (a 2–6 KB mix of the bundled
+//! formats, each made unique), starts the relay and times it until every story is answered:
+//! - `raw`: a minimal rdkafka consume → produce loop that stores offsets after delivery —
+//!   the ceiling for any relay on this broker and machine;
+//! - `passthrough`: copydesk with every stage off (decode → encode);
+//! - `full`: copydesk with the default stages.
+//!
+//! Then it offers a fixed load (default 1,000 stories/s) to the full pipeline and measures
+//! end-to-end latency (input record timestamp → output record timestamp), and reports the
+//! process's peak RSS after a 10 % backlog and after the full backlog.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use futures::StreamExt as _;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, Timestamp, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Daemon;
+use crate::config::{Config, StagesConfig};
+use crate::demo::SAMPLES;
+use crate::kafka::admin;
+
+/// Options of `copydesk bench`.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Broker to run against.
+    pub brokers: String,
+    /// Stories preloaded per mode.
+    pub stories: usize,
+    /// Partitions of the bench topics.
+    pub partitions: i32,
+    /// Offered load for the latency run (stories/s).
+    pub rate: u32,
+    /// Length of the latency run.
+    pub latency_secs: u64,
+}
+
+/// One throughput result.
+#[derive(Debug, Clone)]
+pub struct Throughput {
+    /// Mode name.
+    pub mode: &'static str,
+    /// Stories answered.
+    pub stories: usize,
+    /// Wall time from start to last answer.
+    pub elapsed: Duration,
+    /// Input bytes.
+    pub bytes: usize,
+}
+
+impl Throughput {
+    fn per_sec(&self) -> f64 {
+        self.stories as f64 / self.elapsed.as_secs_f64()
+    }
+    fn mb_per_sec(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Makes `n` distinct stories from the bundled samples (good ones only), 2–6 KB each.
+pub fn corpus(n: usize) -> Vec<Vec<u8>> {
+    let good: Vec<&[u8]> = SAMPLES
+        .iter()
+        .filter(|s| !s.name.starts_with("bad/"))
+        .map(|s| s.bytes)
+        .collect();
+    (0..n)
+        .map(|i| {
+            let base = good[i % good.len()];
+            let text = String::from_utf8_lossy(base);
+            // Sizes vary from about 2 KB to 6 KB: trim or repeat the body.
+            let target = 2_000 + (i * 7_919) % 4_000;
+            if text.trim_start().starts_with('{') {
+                let mut v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                v["id"] = format!("bench-{i}").into();
+                if let Some(body) = v["body"].as_str().map(str::to_string) {
+                    v["body"] = resize(&body, target).into();
+                }
+                v.to_string().into_bytes()
+            } else {
+                let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
+                format!("{head} ({i})\n{}", resize(body, target)).into_bytes()
+            }
+        })
+        .collect()
+}
+
+fn resize(body: &str, target: usize) -> String {
+    let mut out = String::with_capacity(target + 200);
+    while out.len() < target {
+        for para in body.split("\n\n") {
+            if out.len() >= target {
+                break;
+            }
+            out.push_str(para);
+            out.push_str("\n\n");
+        }
+        if body.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+struct BenchTopics {
+    input: String,
+    output: String,
+    dlq: String,
+    group: String,
+}
+
+async fn fresh_topics(brokers: &str, mode: &str, partitions: i32) -> anyhow::Result<BenchTopics> {
+    let run = format!(
+        "bench-{}-{mode}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
+    let t = BenchTopics {
+        input: format!("{run}.raw"),
+        output: format!("{run}.enriched"),
+        dlq: format!("{run}.dlq"),
+        group: format!("{run}-group"),
+    };
+    admin::ensure_topics(
+        brokers,
+        &[(&t.input, partitions), (&t.output, partitions), (&t.dlq, 1)],
+    )
+    .await
+    .context("create bench topics")?;
+    Ok(t)
+}
+
+async fn preload(brokers: &str, topic: &str, stories: &[Vec<u8>]) -> anyhow::Result<()> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()?;
+    let mut pending = VecDeque::new();
+    for (i, s) in stories.iter().enumerate() {
+        let key = format!("k{i}");
+        let f = producer
+            .send_result(FutureRecord::to(topic).key(&key).payload(s))
+            .map_err(|(e, _)| e)?;
+        pending.push_back(f);
+        while pending.len() > 10_000 {
+            if let Some(f) = pending.pop_front() {
+                f.await?.map_err(|(e, _)| e)?;
+            }
+        }
+    }
+    for f in pending {
+        f.await?.map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
+/// Counts records on `topics` until `n` arrived, from the beginning; returns when done.
+fn count_until(
+    brokers: &str,
+    topics: &[&str],
+    partitions: i32,
+    n: usize,
+    timeout: Duration,
+) -> anyhow::Result<Vec<i64>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "copydesk-bench-reader")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for (i, topic) in topics.iter().enumerate() {
+        for p in 0..(if i == 0 { partitions } else { 1 }) {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+        }
+    }
+    consumer.assign(&tpl)?;
+    let deadline = Instant::now() + timeout;
+    let mut seen = 0;
+    let mut timestamps = Vec::with_capacity(n);
+    while seen < n {
+        if Instant::now() > deadline {
+            bail!("timed out: {seen} of {n} answered");
+        }
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            let m = m?;
+            seen += 1;
+            if let Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) = m.timestamp() {
+                timestamps.push(t);
+            }
+        }
+    }
+    Ok(timestamps)
+}
+
+/// The minimal relay: consume, produce, store the offset after delivery (in order).
+async fn raw_relay(brokers: &str, t: &BenchTopics, stop: CancellationToken) -> anyhow::Result<()> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", &t.group)
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    consumer.subscribe(&[&t.input])?;
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("compression.type", "lz4")
+        .create()?;
+    let mut inflight = futures::stream::FuturesOrdered::new();
+    let mut stream = consumer.stream();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            Some(done) = inflight.next(), if !inflight.is_empty() => {
+                let (topic, partition, offset): (String, i32, i64) = done;
+                consumer.store_offset(&topic, partition, offset)?;
+            }
+            Some(message) = stream.next(), if inflight.len() < 2_000 => {
+                let m = message?;
+                let record = FutureRecord::to(&t.output)
+                    .payload(m.payload().unwrap_or_default())
+                    .key(m.key().unwrap_or_default());
+                let delivery = producer.send_result(record).map_err(|(e, _)| e)?;
+                let coords = (m.topic().to_string(), m.partition(), m.offset());
+                inflight.push_back(async move {
+                    let _ = delivery.await;
+                    coords
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn all_stages_off() -> StagesConfig {
+    // Every switch in StagesConfig is a bool: turn them all off without naming them, so new
+    // stages are covered automatically.
+    let mut v = serde_json::to_value(StagesConfig::default()).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        for value in map.values_mut() {
+            *value = serde_json::Value::Bool(false);
+        }
+    }
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+fn daemon_config(base: &Config, brokers: &str, t: &BenchTopics) -> Config {
+    let mut c = base.clone();
+    c.kafka.brokers = brokers.into();
+    c.kafka.group_id = t.group.clone();
+    c.kafka.input_topic = t.input.clone();
+    c.kafka.output_topic = t.output.clone();
+    c.kafka.dlq_topic = t.dlq.clone();
+    c.http.enabled = false;
+    c.log.progress_interval_ms = 0;
+    c
+}
+
+async fn run_mode(
+    mode: &'static str,
+    base: &Config,
+    options: &BenchOptions,
+    stories: &[Vec<u8>],
+) -> anyhow::Result<Throughput> {
+    let brokers = &options.brokers;
+    let t = fresh_topics(brokers, mode, options.partitions).await?;
+    preload(brokers, &t.input, stories).await?;
+    let stop = CancellationToken::new();
+    let started = Instant::now();
+    let relay = match mode {
+        "raw" => {
+            let (brokers, stop) = (brokers.clone(), stop.clone());
+            let topics = t.clone();
+            tokio::spawn(async move { raw_relay(&brokers, &topics, stop).await })
+        }
+        _ => {
+            let mut config = daemon_config(base, brokers, &t);
+            if mode == "passthrough" {
+                config.pipeline.stages = all_stages_off();
+            }
+            let daemon = Daemon::new(config)?;
+            let stop = stop.clone();
+            tokio::spawn(async move { daemon.run(stop.cancelled_owned()).await.map(|_| ()) })
+        }
+    };
+    let (b, out, dlq, n, p) = (
+        brokers.clone(),
+        t.output.clone(),
+        t.dlq.clone(),
+        stories.len(),
+        options.partitions,
+    );
+    tokio::task::spawn_blocking(move || {
+        count_until(&b, &[&out, &dlq], p, n, Duration::from_secs(1800))
+    })
+    .await??;
+    let elapsed = started.elapsed();
+    stop.cancel();
+    relay.await??;
+    let _ = admin::delete_topics(brokers, &[&t.input, &t.output, &t.dlq]).await;
+    let result = Throughput {
+        mode,
+        stories: stories.len(),
+        elapsed,
+        bytes: stories.iter().map(Vec::len).sum(),
+    };
+    tracing::info!(
+        mode,
+        stories_per_s = format!("{:.0}", result.per_sec()),
+        mb_per_s = format!("{:.1}", result.mb_per_sec()),
+        "bench mode done"
+    );
+    Ok(result)
+}
+
+/// Latency at a fixed offered load through the full pipeline: (p50, p99) in ms.
+async fn latency(base: &Config, options: &BenchOptions) -> anyhow::Result<(f64, f64, usize)> {
+    let brokers = &options.brokers;
+    let t = fresh_topics(brokers, "latency", options.partitions).await?;
+    let daemon = Daemon::new(daemon_config(base, brokers, &t))?;
+    let metrics = daemon.metrics();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn({
+        let stop = stop.clone();
+        async move { daemon.run(stop.cancelled_owned()).await.map(|_| ()) }
+    });
+    // Wait for the group join (a first story answered) before offering load.
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "0")
+        .create()?;
+    let warm = corpus(1);
+    producer
+        .send(
+            FutureRecord::to(&t.input).key("warm").payload(&warm[0]),
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while metrics.snapshot().events == 0 {
+        if Instant::now() > deadline {
+            bail!("latency run: daemon never answered");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let n = (u64::from(options.rate) * options.latency_secs) as usize;
+    let stories = corpus(n);
+    let interval = Duration::from_secs_f64(1.0 / f64::from(options.rate.max(1)));
+    let start = Instant::now();
+    let mut sent_ms: Vec<i64> = Vec::with_capacity(n);
+    for (i, s) in stories.iter().enumerate() {
+        let due = start + interval * u32::try_from(i).unwrap_or(u32::MAX);
+        tokio::time::sleep_until(due.into()).await;
+        let key = format!("l{i}");
+        let now = chrono::Utc::now().timestamp_millis();
+        sent_ms.push(now);
+        producer
+            .send_result(
+                FutureRecord::to(&t.input)
+                    .key(&key)
+                    .payload(s)
+                    .timestamp(now),
+            )
+            .map_err(|(e, _)| e)?;
+    }
+    let (b, out, dlq, p) = (
+        brokers.clone(),
+        t.output.clone(),
+        t.dlq.clone(),
+        options.partitions,
+    );
+    // The output's create time is set by copydesk's producer when it enqueues the event; the
+    // input's is the time it was offered. Latencies come from the events' source headers.
+    let outputs =
+        tokio::task::spawn_blocking(move || latencies(&b, &out, &dlq, p, n + 1)).await??;
+    stop.cancel();
+    run.await??;
+    let _ = admin::delete_topics(brokers, &[&t.input, &t.output, &t.dlq]).await;
+    let mut lat = outputs;
+    lat.sort_by(f64::total_cmp);
+    let q = |f: f64| lat[((lat.len() as f64 - 1.0) * f).round() as usize];
+    Ok((q(0.5), q(0.99), lat.len()))
+}
+
+/// Reads `n` outputs and returns, for each, output timestamp − `source.timestamp` in ms.
+fn latencies(
+    brokers: &str,
+    output: &str,
+    dlq: &str,
+    partitions: i32,
+    n: usize,
+) -> anyhow::Result<Vec<f64>> {
+    use rdkafka::message::Headers as _;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "copydesk-bench-latency")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(output, p, Offset::Beginning)?;
+    }
+    tpl.add_partition_offset(dlq, 0, Offset::Beginning)?;
+    consumer.assign(&tpl)?;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut out = Vec::with_capacity(n);
+    let mut seen = 0;
+    while seen < n && Instant::now() < deadline {
+        let Some(m) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let m = m?;
+        seen += 1;
+        let produced = match m.timestamp() {
+            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+            Timestamp::NotAvailable => continue,
+        };
+        let source = m.headers().and_then(|hs| {
+            hs.iter()
+                .find(|h| h.key == "source.timestamp")
+                .and_then(|h| std::str::from_utf8(h.value?).ok())
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                .map(|t| t.timestamp_millis())
+        });
+        if let Some(s) = source {
+            out.push((produced - s) as f64);
+        }
+    }
+    if seen < n {
+        bail!("latency run: {seen} of {n} answered");
+    }
+    Ok(out)
+}
+
+/// Runs every measurement and returns the report as Markdown.
+pub async fn run(base: Config, options: &BenchOptions) -> anyhow::Result<String> {
+    let stories = corpus(options.stories);
+    let small = &stories[..(options.stories / 10).max(1)];
+    let mut results = Vec::new();
+    for mode in ["raw", "passthrough"] {
+        results.push(run_mode(mode, &base, options, &stories).await?);
+    }
+    let full_small = run_mode("full", &base, options, small).await?;
+    let rss_small = peak_rss_kb();
+    let full = run_mode("full", &base, options, &stories).await?;
+    let rss_full = peak_rss_kb();
+    results.push(full.clone());
+    let (p50, p99, measured) = latency(&base, options).await?;
+
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut md = String::new();
+    let _ = writeln!(md, "# copydesk benchmark\n");
+    let _ = writeln!(
+        md,
+        "- date: {}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(
+        md,
+        "- machine: {cores} cores ({cpu}); broker co-located on the same cores"
+    );
+    let _ = writeln!(
+        md,
+        "- broker: {} ; topics with {} partitions",
+        options.brokers, options.partitions
+    );
+    let _ = writeln!(
+        md,
+        "- corpus: {} stories, 2–6 KB, mix of the bundled formats\n",
+        options.stories
+    );
+    let _ = writeln!(md, "| mode | stories | seconds | stories/s | MB/s |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+    for r in &results {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} | {:.0} | {:.1} |",
+            r.mode,
+            r.stories,
+            r.elapsed.as_secs_f64(),
+            r.per_sec(),
+            r.mb_per_sec()
+        );
+    }
+    let raw = results[0].per_sec();
+    let pass = results[1].per_sec();
+    let _ = writeln!(
+        md,
+        "\n- pass-through / raw: **{:.0} %** (target ≥ 80 %)",
+        100.0 * pass / raw
+    );
+    let _ = writeln!(
+        md,
+        "- full / pass-through: **{:.0} %**",
+        100.0 * full.per_sec() / pass
+    );
+    let _ = writeln!(
+        md,
+        "- full pipeline: **{:.0} stories/s** (target ≥ 3,000)",
+        full.per_sec()
+    );
+    let _ = writeln!(md, "- end-to-end latency at {} stories/s for {} s ({measured} stories): p50 **{p50:.0} ms**, p99 **{p99:.0} ms** (target p99 ≤ 50 ms)", options.rate, options.latency_secs);
+    let _ = writeln!(
+        md,
+        "- peak RSS of the bench process: {:.0} MB after a {}-story backlog, {:.0} MB after {} ({:+.0} %; target within 20 %)",
+        rss_small as f64 / 1024.0,
+        full_small.stories,
+        rss_full as f64 / 1024.0,
+        full.stories,
+        100.0 * (rss_full as f64 - rss_small as f64) / (rss_small.max(1) as f64)
+    );
+    let _ = writeln!(md, "\nThe bench process also runs the preloading producer and the reader, so RSS is an upper bound for the daemon.");
+    Ok(md)
+}
