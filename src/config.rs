@@ -104,6 +104,31 @@ pub enum RawValue {
     Text(String),
 }
 
+impl RawValue {
+    /// The value librdkafka gets: secret references are replaced by the environment
+    /// variable's value (`${env:NAME}`) or the file's contents without the trailing newline
+    /// (`${file:/run/secrets/kafka-password}`); anything else as written.
+    pub fn resolve(&self) -> Result<String, String> {
+        let Self::Text(text) = self else {
+            return Ok(self.to_string());
+        };
+        let Some(reference) = text.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+            return Ok(text.clone());
+        };
+        if let Some(name) = reference.strip_prefix("env:") {
+            std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+        } else if let Some(path) = reference.strip_prefix("file:") {
+            std::fs::read_to_string(path)
+                .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+                .map_err(|e| format!("cannot read secret file {path}: {e}"))
+        } else {
+            Err(format!(
+                "unknown secret reference ${{{reference}}}: use ${{env:NAME}} or ${{file:PATH}}"
+            ))
+        }
+    }
+}
+
 impl fmt::Display for RawValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -143,6 +168,10 @@ pub struct KafkaConfig {
     /// however large the backlog (back-pressure).
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// Raw librdkafka settings for both consumer and producer: TLS and SASL, e.g.
+    /// `"security.protocol" = "SASL_SSL"`, `"sasl.password" = "${env:KAFKA_PASSWORD}"`.
+    #[serde(default)]
+    pub client: BTreeMap<String, RawValue>,
     /// Raw librdkafka consumer settings, passed through (e.g. `"fetch.max.bytes" = 52428800`).
     #[serde(default)]
     pub consumer: BTreeMap<String, RawValue>,
@@ -183,6 +212,7 @@ impl Default for KafkaConfig {
             dlq_topic: default_dlq_topic(),
             message_timeout_ms: default_message_timeout_ms(),
             max_in_flight: default_max_in_flight(),
+            client: BTreeMap::new(),
             consumer: BTreeMap::new(),
             producer: BTreeMap::new(),
         }
@@ -450,6 +480,27 @@ impl Config {
         if k.max_in_flight == 0 {
             return Err(invalid("kafka.max_in_flight", "must be at least 1"));
         }
+        for (section, raw) in [
+            ("client", &k.client),
+            ("consumer", &k.consumer),
+            ("producer", &k.producer),
+        ] {
+            for (key, value) in raw {
+                if let Err(reason) = value.resolve() {
+                    return Err(invalid(&format!("kafka.{section}.\"{key}\""), reason));
+                }
+            }
+        }
+        for key in k.client.keys() {
+            if MANAGED_CONSUMER_KEYS.contains(&key.as_str())
+                || MANAGED_PRODUCER_KEYS.contains(&key.as_str())
+            {
+                return Err(invalid(
+                    &format!("kafka.client.\"{key}\""),
+                    "is managed by copydesk; use the [kafka] options instead",
+                ));
+            }
+        }
         for key in k.consumer.keys() {
             if MANAGED_CONSUMER_KEYS.contains(&key.as_str()) {
                 return Err(invalid(&format!("kafka.consumer.\"{key}\""), "is managed by copydesk (at-least-once delivery depends on it); use the [kafka] options instead"));
@@ -544,6 +595,26 @@ mod tests {
             Config::from_toml(shipped).expect("shipped config loads"),
             Config::default()
         );
+    }
+
+    #[test]
+    fn secret_references_resolve_from_env_and_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "s3cret\n").expect("write");
+        let file_ref = RawValue::Text(format!("${{file:{}}}", path.display()));
+        assert_eq!(file_ref.resolve().as_deref(), Ok("s3cret"));
+        assert_eq!(
+            RawValue::Text("plain".into()).resolve().as_deref(),
+            Ok("plain")
+        );
+        assert_eq!(RawValue::Int(5).resolve().as_deref(), Ok("5"));
+        let env_ref = RawValue::Text("${env:PATH}".into());
+        assert_eq!(env_ref.resolve().ok(), std::env::var("PATH").ok());
+        // The effective config shows the reference, never the secret.
+        let mut config = Config::default();
+        config.kafka.client.insert("sasl.password".into(), file_ref);
+        assert!(!config.to_toml().contains("s3cret"));
     }
 
     #[test]

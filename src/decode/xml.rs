@@ -544,7 +544,7 @@ pub(crate) fn media_kind(raw: &str) -> String {
         "video" | "movie" => "video".into(),
         "audio" | "sound" => "audio".into(),
         "graphic" | "chart" | "map" | "illustration" => "graphic".into(),
-        other if other.is_empty() => "picture".into(),
+        "" => "picture".into(),
         other => other.to_string(),
     }
 }

@@ -134,7 +134,8 @@ impl Sink {
             .set("message.timeout.ms", config.message_timeout_ms.to_string())
             .set("linger.ms", "5")
             .set("compression.type", "lz4");
-        super::apply_raw(&mut client, &config.producer);
+        super::apply_raw(&mut client, &config.client)?;
+        super::apply_raw(&mut client, &config.producer)?;
         let context = SinkContext {
             tracker,
             metrics,

@@ -63,10 +63,12 @@ pub struct Place {
 
 /// Token flags the tagger uses as features (bit positions).
 pub mod flag {
-    /// Starts a gazetteer place name.
+    /// Starts the primary name of a country, region, continent or city of over 100,000.
     pub const PLACE_B: u16 = 1;
-    /// Inside (not first token of) a gazetteer place name.
+    /// Inside (not first token of) such a name.
     pub const PLACE_I: u16 = 1 << 1;
+    /// Part of a smaller city's name or of an alternate name only.
+    pub const MINOR_PLACE: u16 = 1 << 10;
     /// Part of a country name.
     pub const COUNTRY: u16 = 1 << 2;
     /// Part of the name of a city of over a million people, a capital, state or continent.
@@ -84,11 +86,12 @@ pub mod flag {
     /// A reporting verb (said, told, added).
     pub const SAID: u16 = 1 << 9;
     /// Number of flags.
-    pub const COUNT: u32 = 10;
+    pub const COUNT: u32 = 11;
 }
 
 const TITLES: &[&str] = &[
     "president",
+    "prime",
     "minister",
     "mr",
     "mr.",
@@ -500,6 +503,7 @@ impl Gazetteer {
                 let cands = self.candidates(&key);
                 if !cands.is_empty() {
                     let mut bits = 0;
+                    let mut major = false;
                     if cands.iter().all(|&(_, alt)| alt) {
                         bits |= flag::ALT_NAME;
                     }
@@ -514,10 +518,19 @@ impl Gazetteer {
                         if place.population >= 1_000_000 || place.kind != PlaceKind::City {
                             bits |= flag::BIG_PLACE;
                         }
+                        if place.population >= 100_000 || place.kind != PlaceKind::City {
+                            major = true;
+                        }
                     }
-                    flags[i] |= flag::PLACE_B | bits;
-                    for f in &mut flags[i + 1..i + len] {
-                        *f |= flag::PLACE_I | bits;
+                    if major {
+                        flags[i] |= flag::PLACE_B | bits;
+                        for f in &mut flags[i + 1..i + len] {
+                            *f |= flag::PLACE_I | bits;
+                        }
+                    } else {
+                        for f in &mut flags[i..i + len] {
+                            *f |= flag::MINOR_PLACE | bits;
+                        }
                     }
                 }
                 if let Some((_, true)) = self.demonym(&key) {

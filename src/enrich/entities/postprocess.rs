@@ -214,10 +214,14 @@ pub(super) fn extract(
     let mut cleaned = Vec::with_capacity(spans.len());
     for mut s in spans {
         while s.t1 > s.t0
-            && matches!(
+            && (matches!(
                 toks[s.t1 - 1].text,
                 "-" | "–" | "," | "'s" | "’s" | "\"" | "”"
-            )
+            ) || toks[s.t1 - 1]
+                .text
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase))
         {
             s.t1 -= 1;
         }
@@ -264,7 +268,11 @@ pub(super) fn extract(
         let any_cap = toks[s.t0..s.t1]
             .iter()
             .any(|t| t.text.chars().any(char::is_uppercase));
-        if s.t1 > s.t0 && any_cap {
+        let letters: usize = toks[s.t0..s.t1]
+            .iter()
+            .map(|t| t.text.chars().filter(|c| c.is_alphabetic()).count())
+            .sum();
+        if s.t1 > s.t0 && any_cap && letters >= 2 {
             cleaned.push(s);
         }
     }

@@ -85,6 +85,13 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     break;
                 }
             }
+            // currency prefixes: US$, A$, HK$
+            if j < n
+                && chars[j].1 == '$'
+                && chars[start..j].iter().all(|x| x.1.is_ascii_uppercase())
+            {
+                j += 1;
+            }
             // keep the period of abbreviations and initials
             if j < n && chars[j].1 == '.' {
                 let word = &text[byte_at(start)..byte_at(j)];
@@ -183,7 +190,7 @@ mod tests {
                 vec!["the", "U.S.", "and", "Mr.", "Smith"],
             ),
             ("L. Ron Hubbard", vec!["L.", "Ron", "Hubbard"]),
-            ("US$ 20,000 bail", vec!["US", "$", "20,000", "bail"]),
+            ("US$ 20,000 bail", vec!["US$", "20,000", "bail"]),
             ("O'Brien don't", vec!["O'Brien", "do", "n't"]),
             ("“expand (its)”", vec!["“", "expand", "(", "its", ")", "”"]),
             ("AT&T said", vec!["AT&T", "said"]),
