@@ -7,6 +7,15 @@ use copydesk::story::{BlockKind, PubStatus, Story, WireFormat};
 
 use BlockKind::{Crosshead as H, Paragraph as P, Quote as Q};
 
+/// An expected media association: (name, kind, uri, caption, credit).
+type MediaRow = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 /// Expected fields; `None` / empty means "not checked" except where noted.
 #[derive(Default)]
 struct Expect {
@@ -34,13 +43,7 @@ struct Expect {
     /// Always checked: every block, in order.
     body: &'static [(BlockKind, &'static str)],
     /// Always checked: (name, kind, uri, caption, credit).
-    media: &'static [(
-        &'static str,
-        &'static str,
-        Option<&'static str>,
-        Option<&'static str>,
-        Option<&'static str>,
-    )],
+    media: &'static [MediaRow],
     /// Always checked.
     ed_notes: &'static [&'static str],
 }

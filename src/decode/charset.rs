@@ -29,9 +29,13 @@ pub(crate) struct Decoded<'a> {
 
 /// True when the bytes hold nothing but whitespace, BOMs and NULs.
 pub(crate) fn is_blank(bytes: &[u8]) -> bool {
-    sniff_prefix(bytes, usize::MAX)
-        .chars()
-        .all(|c| c.is_whitespace() || c == '\u{feff}' || c == '\0')
+    let blank = |limit| {
+        sniff_prefix(bytes, limit)
+            .chars()
+            .all(|c| c.is_whitespace() || c == '\u{feff}' || c == '\0')
+    };
+    // Almost every record shows a non-blank character early: look at the head first.
+    blank(4096) && (bytes.len() <= 4096 || blank(usize::MAX))
 }
 
 /// The first `limit` bytes as text, good enough for format detection (markup is ASCII).
@@ -40,10 +44,14 @@ pub(crate) fn sniff_prefix(bytes: &[u8], limit: usize) -> Cow<'_, str> {
     let body = &bytes[skip..];
     let body = &body[..body.len().min(limit)];
     if encoding == UTF_8 {
-        if let Ok(s) = std::str::from_utf8(body) {
-            return Cow::Borrowed(s);
-        }
-        return WINDOWS_1252.decode_without_bom_handling(body).0;
+        return match std::str::from_utf8(body) {
+            Ok(s) => Cow::Borrowed(s),
+            // Cut inside a character by the limit: the valid part is enough.
+            Err(e) if e.error_len().is_none() => {
+                Cow::Borrowed(std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or(""))
+            }
+            Err(_) => WINDOWS_1252.decode_without_bom_handling(body).0,
+        };
     }
     encoding.decode_without_bom_handling(body).0
 }

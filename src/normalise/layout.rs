@@ -444,7 +444,9 @@ fn paragraph_key(text: &str, buf: &mut Vec<u8>) -> u128 {
     buf.clear();
     let mut pending_space = false;
     let mut utf8 = [0u8; 4];
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         if c.is_whitespace() {
             pending_space = !buf.is_empty();
             continue;
@@ -455,6 +457,13 @@ fn paragraph_key(text: &str, buf: &mut Vec<u8>) -> u128 {
         }
         if c.is_ascii() {
             buf.push((c as u8).to_ascii_lowercase());
+            // Copy the ASCII run up to the next space or non-ASCII byte in one go.
+            let run = rest
+                .bytes()
+                .position(|b| !b.is_ascii() || b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            buf.extend(rest.as_bytes()[..run].iter().map(u8::to_ascii_lowercase));
+            rest = &rest[run..];
         } else {
             for l in fold_quotes_char(c).to_lowercase() {
                 buf.extend_from_slice(l.encode_utf8(&mut utf8).as_bytes());
@@ -691,6 +700,12 @@ mod tests {
         }
     }
 
+    /// Regression: a byline whose name has a lower-case particle (`dela`) was refused.
+    #[test]
+    fn regression_byline_with_lower_case_particle() {
+        assert!(is_byline("By Ramon dela Cruz"));
+    }
+
     #[test]
     fn media_lines_table() {
         let s = |x: &str| Some(x.to_string());
@@ -772,6 +787,25 @@ mod tests {
             ("Short", false),
         ] {
             assert_eq!(is_crosshead(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn paragraph_keys_fold_case_quotes_and_spaces() {
+        let mut buf = Vec::new();
+        let mut key = |t: &str| paragraph_key(t, &mut buf);
+        let base = key("He said “yes” to Kyiv’s plan.");
+        for same in [
+            "he said \"yes\" to kyiv's plan.",
+            "  HE SAID  “YES”\nTO KYIV’S PLAN. ",
+        ] {
+            assert_eq!(key(same), base, "{same}");
+        }
+        for different in [
+            "He said “no” to Kyiv’s plan.",
+            "He said yes to Kyiv’s plan.",
+        ] {
+            assert_ne!(key(different), base, "{different}");
         }
     }
 

@@ -69,7 +69,16 @@ pub fn fold_quotes_char(c: char) -> char {
 pub fn quote_spans(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut open: Option<usize> = None;
-    for (i, c) in text.char_indices() {
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        // Every double quote is `"` or starts with one of these lead bytes: skip the rest
+        // without decoding characters.
+        if !matches!(b, b'"' | 0xC2 | 0xE2 | 0xEF) {
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            continue;
+        };
         if !is_double_quote(c) {
             continue;
         }

@@ -97,38 +97,60 @@ struct Token {
     joined: bool,
 }
 
-fn tokens(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut prev: Option<char> = None;
+fn tokens(text: &str, out: &mut Vec<Token>) {
+    out.clear();
     let is_joiner = |c: Option<char>| {
         c.is_some_and(|c| matches!(c, '-' | '\'' | '’' | '‐' | '_' | '/' | '@') || c.is_numeric())
     };
-    for (i, c) in text.char_indices() {
-        if c.is_alphabetic() {
-            if start.is_none() {
-                start = Some(i);
-            }
+    let bytes = text.as_bytes();
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII is classified byte by byte; only other characters are decoded.
+        let (letter, width) = if bytes[i].is_ascii() {
+            (bytes[i].is_ascii_alphabetic(), 1)
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            (c.is_alphabetic(), c.len_utf8())
+        };
+        if letter {
+            start.get_or_insert(i);
         } else if let Some(s) = start.take() {
-            let before = text[..s].chars().next_back();
             out.push(Token {
                 start: s,
                 end: i,
-                joined: is_joiner(before) || is_joiner(Some(c)),
+                joined: is_joiner(text[..s].chars().next_back())
+                    || is_joiner(text[i..].chars().next()),
             });
         }
-        prev = Some(c);
+        i += width;
     }
-    let _ = prev;
     if let Some(s) = start {
-        let before = text[..s].chars().next_back();
         out.push(Token {
             start: s,
             end: text.len(),
-            joined: is_joiner(before),
+            joined: is_joiner(text[..s].chars().next_back()),
         });
     }
-    out
+}
+
+/// Could this token be a run-together word? Lower-case tokens always could; capitalised
+/// and mixed-case ones only with an inner capital or a glue word at either end, so that
+/// names (most capitalised tokens) cost no table lookup.
+fn maybe_run_together(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_uppercase) || bytes.len() < 5 {
+        return true;
+    }
+    if bytes[1..].iter().any(u8::is_ascii_uppercase) {
+        return true;
+    }
+    LEFT_GLUE
+        .iter()
+        .any(|g| bytes.len() > g.len() + 2 && bytes[..g.len()].eq_ignore_ascii_case(g.as_bytes()))
+        || RIGHT_GLUE
+            .iter()
+            .any(|g| bytes.len() > g.len() + 2 && bytes.ends_with(g.as_bytes()))
 }
 
 impl Repair {
@@ -246,10 +268,11 @@ impl Stage for Repair {
         let mut damage = 0.0;
         let mut words = 0usize;
         let mut base = 0usize;
+        let mut toks = Vec::new();
         for block in &mut story.body {
             let text = block.text.as_str();
             let spans = quote_spans(text);
-            let toks = tokens(text);
+            tokens(text, &mut toks);
             words += toks.len();
             let mut handled = vec![false; toks.len()];
             let mut edits: Vec<(Range<usize>, String)> = Vec::new();
@@ -259,9 +282,11 @@ impl Stage for Repair {
             let unknown: Vec<bool> = toks
                 .iter()
                 .map(|t| {
+                    let word = &text[t.start..t.end];
                     !t.joined
-                        && t.end - t.start >= 4
-                        && !self.lexicon.contains(&text[t.start..t.end])
+                        && word.len() >= 4
+                        && maybe_run_together(word)
+                        && !self.lexicon.contains(word)
                 })
                 .collect();
             for (ti, t) in toks.iter().enumerate() {
@@ -418,6 +443,39 @@ mod tests {
     }
 
     #[test]
+    fn prefilter_table() {
+        for (word, want) in [
+            ("andraised", true),
+            ("Luhansktwo", true),
+            ("ANDseparate", true),
+            ("Andraised", true),
+            ("Pyongyang", false),
+            ("Vladivostok", false),
+            ("Kim", true),
+        ] {
+            assert_eq!(maybe_run_together(word), want, "{word}");
+        }
+    }
+
+    /// Regression: the prefilter must never hide a split `split()` would make.
+    #[test]
+    fn prefilter_agrees_with_split() {
+        let repair = Repair::new();
+        for word in [
+            "Luhansktwo",
+            "Kharkivthree",
+            "ANDseparate",
+            "ofItaquera",
+            "Andraised",
+            "Theunited",
+        ] {
+            if repair.split(word).is_some() {
+                assert!(maybe_run_together(word), "{word}");
+            }
+        }
+    }
+
+    #[test]
     fn doubled_table() {
         for (a, b, want) in [
             ("Threat", "threats", true),
@@ -435,7 +493,9 @@ mod tests {
     #[test]
     fn tokens_mark_compounds() {
         let text = "Kim Jong-un’s 2022x co-op";
-        let got: Vec<(&str, bool)> = tokens(text)
+        let mut toks = Vec::new();
+        tokens(text, &mut toks);
+        let got: Vec<(&str, bool)> = toks
             .iter()
             .map(|t| (&text[t.start..t.end], t.joined))
             .collect();
@@ -492,6 +552,18 @@ mod tests {
             assert_eq!(s.body[0].text, want);
             assert!(s.enrichment.quality.issues.is_empty());
         }
+    }
+
+    /// Regression: `andraised` in the wire sample sits inside a direct quote and was left
+    /// glued; inserting the missing space is a whitespace change, which quotes allow.
+    #[test]
+    fn regression_run_together_inside_quote_gets_its_space() {
+        let s = run(&["“has been put on a new stage, more andraised, in the common front”."]);
+        assert_eq!(
+            s.body[0].text,
+            "“has been put on a new stage, more and raised, in the common front”."
+        );
+        assert_eq!(s.enrichment.normalisation.len(), 1);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::tokenize::tokenize;
 
 const PLACES_TSV: &str = include_str!("../../../data/geo/places.tsv");
 const DEMONYMS_TSV: &str = include_str!("../../../data/geo/demonyms.tsv");
+const NAMES_TSV: &str = include_str!("../../../data/ner/names.tsv");
 
 /// Longest gazetteer name, in tokens, that the matcher tries.
 pub const MAX_NAME_TOKENS: usize = 5;
@@ -86,7 +87,11 @@ pub mod flag {
     /// A reporting verb (said, told, added).
     pub const SAID: u16 = 1 << 9;
     /// Number of flags.
-    pub const COUNT: u32 = 11;
+    pub const COUNT: u32 = 13;
+    /// A common given name (US census lists).
+    pub const GIVEN_NAME: u16 = 1 << 11;
+    /// A common surname (US census lists).
+    pub const SURNAME: u16 = 1 << 12;
 }
 
 const TITLES: &[&str] = &[
@@ -370,6 +375,8 @@ pub struct Gazetteer {
     /// Country code → place index of the country.
     countries: HashMap<String, u32>,
     words: HashMap<&'static str, u16>,
+    /// Capitalised given names and surnames → flags.
+    person_names: HashMap<&'static str, u16>,
 }
 
 fn token_key(name: &str) -> String {
@@ -456,12 +463,24 @@ impl Gazetteer {
                 *words.entry(*w).or_insert(0) |= bit;
             }
         }
+        let mut person_names = HashMap::new();
+        for line in NAMES_TSV.lines().skip(2) {
+            if let Some((name, kind)) = line.split_once('\t') {
+                let bit = if kind == "first" {
+                    flag::GIVEN_NAME
+                } else {
+                    flag::SURNAME
+                };
+                *person_names.entry(name).or_insert(0) |= bit;
+            }
+        }
         Self {
             places,
             names,
             demonyms,
             countries,
             words,
+            person_names,
         }
     }
 
@@ -493,6 +512,9 @@ impl Gazetteer {
             }
             if !w.chars().next().is_some_and(char::is_uppercase) {
                 continue;
+            }
+            if let Some(&bits) = self.person_names.get(w) {
+                flags[i] |= bits;
             }
             key.clear();
             for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {

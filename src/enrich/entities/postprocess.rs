@@ -183,9 +183,6 @@ pub(super) fn extract(
             };
             let (t0, t1) = (r.start + k, r.start + e);
             let text_key = gaz_key(&toks[t0..t1]);
-            if std::env::var_os("CD_NER_DEBUG").is_some() {
-                eprintln!("SPAN {} {text_key} {margin:.2}", TAGS[t]);
-            }
             match (label, gaz.demonym(&text_key)) {
                 (_, Some((c, true))) => spans.push(Span {
                     t0,
@@ -213,6 +210,23 @@ pub(super) fn extract(
     // 3. clean spans: titles → roles, stray punctuation, lower-case junk
     let mut cleaned = Vec::with_capacity(spans.len());
     for mut s in spans {
+        // "Jong-un": a hyphen glued to the name and to a following word belongs to it
+        while s.t1 + 1 < toks.len()
+            && matches!(toks[s.t1].text, "-" | "–")
+            && toks[s.t1].start == toks[s.t1 - 1].end
+            && toks[s.t1 + 1].start == toks[s.t1].end
+            && toks[s.t1 + 1].headline == toks[s.t1].headline
+        {
+            s.t1 += 2;
+        }
+        if s.t1 >= 2
+            && matches!(toks[s.t1 - 1].text, "-" | "–")
+            && s.t1 < toks.len()
+            && toks[s.t1].start == toks[s.t1 - 1].end
+            && toks[s.t1].headline == toks[s.t1 - 1].headline
+        {
+            s.t1 += 1;
+        }
         while s.t1 > s.t0
             && (matches!(
                 toks[s.t1 - 1].text,
@@ -272,6 +286,34 @@ pub(super) fn extract(
             .iter()
             .map(|t| t.text.chars().filter(|c| c.is_alphabetic()).count())
             .sum();
+        // "Given-name Other-name" with no place or organisation cue is a person
+        let span_flags = toks[s.t0..s.t1].iter().fold(0, |a, t| a | t.flags);
+        if s.label != Label::Per
+            && s.demonym.is_none()
+            && s.t1 - s.t0 >= 2
+            && toks[s.t0].flags & flag::GIVEN_NAME != 0
+            && toks[s.t1 - 1].flags & (flag::GIVEN_NAME | flag::SURNAME) != 0
+            && span_flags & (flag::PLACE_B | flag::ORG_WORD | flag::PLACE_WORD | flag::COUNTRY) == 0
+        {
+            s.label = Label::Per;
+        }
+        // a title just before ("its president, Vladimir Putin") makes a name a person
+        let titled = (1..=2).any(|d| {
+            s.t0 >= d
+                && toks[s.t0 - d].flags & flag::TITLE != 0
+                && toks[s.t0 - d].headline == toks[s.t0].headline
+                && !matches!(toks[s.t0 - 1].text, "of" | "at" | "for" | "in")
+        });
+        if s.label != Label::Per
+            && s.demonym.is_none()
+            && titled
+            && span_flags & (flag::ORG_WORD | flag::PLACE_WORD | flag::COUNTRY) == 0
+            && toks[s.t0..s.t1]
+                .iter()
+                .all(|t| !t.text.chars().all(|c| c.is_uppercase()))
+        {
+            s.label = Label::Per;
+        }
         if s.t1 > s.t0 && any_cap && letters >= 2 {
             cleaned.push(s);
         }
