@@ -75,8 +75,8 @@ async fn bad_records_become_dead_letters_with_headers() {
     let records = vec![
         ("good".to_string(), story(0), vec![]),
         (
-            "utf8".to_string(),
-            b"Headline\n\nbody \xff\xfe".to_vec(),
+            "binary".to_string(),
+            (0u8..64).map(|b| b % 32).collect(),
             vec![("x-trace", "t-1")],
         ),
         ("empty".to_string(), Vec::new(), vec![]),
@@ -105,7 +105,7 @@ async fn bad_records_become_dead_letters_with_headers() {
     let dead = read_outputs(&brokers, &[DLQ], 6, LONG);
     assert_eq!(dead.len(), 6);
     let expected = [
-        ("utf8", "invalid_utf8", "decode", "invalid UTF-8 at byte 15"),
+        ("binary", "binary", "decode", "binary data, not text"),
         ("empty", "empty", "decode", "empty record"),
         ("json", "malformed_json", "decode", "EOF while parsing"),
         (

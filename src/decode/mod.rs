@@ -115,6 +115,16 @@ pub enum DecodeError {
     /// The `content-type` header names a format copydesk does not read.
     #[error("unsupported content-type {0:?}")]
     UnsupportedContentType(String),
+    /// The bytes decode to text, but mostly to control characters: binary data, not copy.
+    #[error("{format}: binary data, not text ({controls} of the first {checked} characters are control characters)")]
+    Binary {
+        /// Format being decoded.
+        format: &'static str,
+        /// Control characters found.
+        controls: usize,
+        /// Characters checked.
+        checked: usize,
+    },
     /// The bytes look like a format copydesk does not read (e.g. an unknown XML root).
     #[error("{format}: unsupported document: {message}")]
     UnsupportedFormat {
@@ -137,11 +147,36 @@ impl DecodeError {
             Self::Framing { .. } => "malformed_framing",
             Self::UnsupportedCharset { .. } => "unsupported_charset",
             Self::Invalid { .. } => "invalid_story",
+            Self::Binary { .. } => "binary",
             Self::UnsupportedContentType(_) | Self::UnsupportedFormat { .. } => {
                 "unsupported_format"
             }
         }
     }
+}
+
+/// Characters sampled by [`reject_binary`].
+const BINARY_SAMPLE: usize = 4096;
+
+/// Fails when more than 1 in 20 of the first [`BINARY_SAMPLE`] characters are control
+/// characters (other than tab, line feed, carriage return, form feed) or U+FFFD.
+fn reject_binary(text: &str, format: &'static str) -> Result<(), DecodeError> {
+    let mut checked = 0;
+    let mut controls = 0;
+    for c in text.chars().take(BINARY_SAMPLE) {
+        checked += 1;
+        if (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c')) || c == '\u{fffd}' {
+            controls += 1;
+        }
+    }
+    if controls > 2 && controls * 20 > checked {
+        return Err(DecodeError::Binary {
+            format,
+            controls,
+            checked,
+        });
+    }
+    Ok(())
 }
 
 /// Decoder settings (`[pipeline.decode]`).
@@ -281,6 +316,11 @@ impl Decoder {
         };
         let decoded = charset::transcode(bytes, declared, strict, format.as_str())?;
         let text: &str = &decoded.text;
+        // Windows-1252 turns any bytes into "text"; refuse what is mostly control characters.
+        // ANPA-1312 and IPTC 7901 frame their text with control bytes, so they are exempt.
+        if !matches!(format, WireFormat::Anpa | WireFormat::Iptc7901) {
+            reject_binary(text, format.as_str())?;
+        }
         let mut story = match format {
             WireFormat::Plain => plain::decode(text)?,
             WireFormat::Json | WireFormat::Ninjs => {
@@ -460,6 +500,20 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_bytes_are_rejected_not_read_as_latin1() {
+        let decoder = Decoder::new(&DecodeConfig::default());
+        // Regression: random bytes used to decode as Windows-1252 "text" and become events.
+        let binary = include_bytes!("../../examples/stories/bad/binary.bin");
+        let err = decoder.decode(binary, None).unwrap_err();
+        assert_eq!(err.class(), "binary", "{err}");
+        let latin1 = b"Caf\xe9 talks\n\nThe caf\xe9 re-opened on Monday.";
+        assert!(
+            decoder.decode(latin1, None).is_ok(),
+            "genuine Latin-1 still decodes"
+        );
+    }
 
     #[test]
     fn detects_formats() {

@@ -442,11 +442,28 @@ fn is_headline_like(text: &str) -> bool {
 /// one story is astronomically unlikely).
 fn paragraph_key(text: &str, buf: &mut Vec<u8>) -> u128 {
     buf.clear();
+    buf.reserve(text.len());
+    let bytes = text.as_bytes();
     let mut pending_space = false;
     let mut utf8 = [0u8; 4];
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        rest = &rest[c.len_utf8()..];
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            i += 1;
+            if b.is_ascii_whitespace() {
+                pending_space = !buf.is_empty();
+                continue;
+            }
+            if pending_space {
+                buf.push(b' ');
+                pending_space = false;
+            }
+            buf.push(b.to_ascii_lowercase());
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        i += c.len_utf8();
         if c.is_whitespace() {
             pending_space = !buf.is_empty();
             continue;
@@ -455,19 +472,8 @@ fn paragraph_key(text: &str, buf: &mut Vec<u8>) -> u128 {
             buf.push(b' ');
             pending_space = false;
         }
-        if c.is_ascii() {
-            buf.push((c as u8).to_ascii_lowercase());
-            // Copy the ASCII run up to the next space or non-ASCII byte in one go.
-            let run = rest
-                .bytes()
-                .position(|b| !b.is_ascii() || b.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            buf.extend(rest.as_bytes()[..run].iter().map(u8::to_ascii_lowercase));
-            rest = &rest[run..];
-        } else {
-            for l in fold_quotes_char(c).to_lowercase() {
-                buf.extend_from_slice(l.encode_utf8(&mut utf8).as_bytes());
-            }
+        for l in fold_quotes_char(c).to_lowercase() {
+            buf.extend_from_slice(l.encode_utf8(&mut utf8).as_bytes());
         }
     }
     xxhash_rust::xxh3::xxh3_128(buf)

@@ -139,18 +139,25 @@ fn tokens(text: &str, out: &mut Vec<Token>) {
 /// names (most capitalised tokens) cost no table lookup.
 fn maybe_run_together(word: &str) -> bool {
     let bytes = word.as_bytes();
-    if !bytes.first().is_some_and(u8::is_ascii_uppercase) || bytes.len() < 5 {
+    if !bytes.first().is_some_and(u8::is_ascii_uppercase) {
         return true;
+    }
+    if bytes.len() < 5 {
+        return false;
     }
     if bytes[1..].iter().any(u8::is_ascii_uppercase) {
         return true;
     }
-    LEFT_GLUE
-        .iter()
-        .any(|g| bytes.len() > g.len() + 2 && bytes[..g.len()].eq_ignore_ascii_case(g.as_bytes()))
-        || RIGHT_GLUE
-            .iter()
-            .any(|g| bytes.len() > g.len() + 2 && bytes.ends_with(g.as_bytes()))
+    // Compare the first (last) byte before the whole glue word: most tokens fail there.
+    let first = bytes[0].to_ascii_lowercase();
+    let last = bytes[bytes.len() - 1];
+    LEFT_GLUE.iter().any(|g| {
+        let g = g.as_bytes();
+        g[0] == first && bytes.len() > g.len() + 2 && bytes[..g.len()].eq_ignore_ascii_case(g)
+    }) || RIGHT_GLUE.iter().any(|g| {
+        let g = g.as_bytes();
+        g[g.len() - 1] == last && bytes.len() > g.len() + 2 && bytes.ends_with(g)
+    })
 }
 
 impl Repair {
@@ -451,7 +458,8 @@ mod tests {
             ("Andraised", true),
             ("Pyongyang", false),
             ("Vladivostok", false),
-            ("Kim", true),
+            ("Kim", false),
+            ("kim", true),
         ] {
             assert_eq!(maybe_run_together(word), want, "{word}");
         }
