@@ -235,7 +235,10 @@ pub(super) fn extract(
                 .text
                 .chars()
                 .next()
-                .is_some_and(char::is_lowercase))
+                .is_some_and(char::is_lowercase)
+                && !(s.t1 >= 2
+                    && matches!(toks[s.t1 - 2].text, "-" | "–")
+                    && toks[s.t1 - 2].end == toks[s.t1 - 1].start))
         {
             s.t1 -= 1;
         }
