@@ -177,6 +177,8 @@ fn best_allowed<T: Copy + PartialOrd + std::ops::Sub<Output = T>>(
     }
     let margin = match second {
         Some(s) => scores[best] - scores[s],
+        // No other tag is allowed: the margin is zero (computed in T, which has no literal).
+        #[allow(clippy::eq_op)]
         None => scores[best] - scores[best],
     };
     (best, margin)
@@ -206,8 +208,8 @@ impl Trainer {
         let mut s = [0f32; NT];
         for f in feats.iter().chain(hist) {
             if let Some(p) = self.params.get(f) {
-                for t in 0..NT {
-                    s[t] += p.w[t];
+                for (slot, w) in s.iter_mut().zip(p.w) {
+                    *slot += w;
                 }
             }
         }
@@ -261,9 +263,9 @@ impl Trainer {
         let mut max_abs = 0f32;
         for (&k, p) in &self.params {
             let mut w = [0f32; NT];
-            for t in 0..NT {
+            for (t, slot) in w.iter_mut().enumerate() {
                 let total = p.total[t] + (step - f64::from(p.stamp[t])) * f64::from(p.w[t]);
-                w[t] = (total / step) as f32;
+                *slot = (total / step) as f32;
             }
             let m = w.iter().fold(0f32, |a, &b| a.max(b.abs()));
             if m >= min_weight {

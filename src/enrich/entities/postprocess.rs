@@ -165,7 +165,7 @@ pub(super) fn extract(
         let mut k = 0;
         while k < tags.len() {
             let t = tags[k].tag;
-            if t == 0 || t % 2 == 0 {
+            if t == 0 || t.is_multiple_of(2) {
                 k += 1;
                 continue;
             }
@@ -258,7 +258,7 @@ pub(super) fn extract(
             let mut j = s.t0;
             while j > 0
                 && s.t0 - j < 4
-                && !toks[j - 1].headline == !toks[s.t0].headline
+                && toks[j - 1].headline == toks[s.t0].headline
                 && (toks[j - 1].flags & flag::TITLE != 0
                     || (is_cap(toks[j - 1].text)
                         && toks[j - 1].flags & flag::DEMONYM == 0
