@@ -383,3 +383,102 @@ async fn metrics_and_health_endpoints_add_up() {
     }
     daemon.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
+    let broker = broker(1);
+    let brokers = broker.bootstrap_servers();
+    let billion_laughs = concat!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\">",
+        "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">",
+        "<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]>\n",
+        "<nitf><body><body.head><hedline><hl1>&lol3;</hl1></hedline></body.head></body></nitf>"
+    );
+    let external_entity = concat!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE nitf [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n",
+        "<nitf><body><body.head><hedline><hl1>&xxe;</hl1></hedline></body.head></body></nitf>"
+    );
+    let deep_xml = format!(
+        "<nitf>{}{}</nitf>",
+        "<p>".repeat(50_000),
+        "</p>".repeat(50_000)
+    );
+    let deep_json = format!(
+        "{{\"headline\":\"h\",\"x\":{}{}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let control_soup: Vec<u8> = [1u8, 22, 2, 3, 4].repeat(200);
+    let huge = vec![b'x'; 3 * 1024 * 1024];
+    let records: Vec<TestRecord<'_>> = vec![
+        ("laughs".into(), billion_laughs.as_bytes().to_vec(), vec![]),
+        ("xxe".into(), external_entity.as_bytes().to_vec(), vec![]),
+        ("deep-xml".into(), deep_xml.into_bytes(), vec![]),
+        ("deep-json".into(), deep_json.into_bytes(), vec![]),
+        ("soup".into(), control_soup, vec![]),
+        ("huge".into(), huge, vec![]),
+        ("good".into(), story(0), vec![]),
+    ];
+    let producer_records = records.clone();
+    // The 3 MB record needs a producer allowing it; the mock broker accepts it.
+    let producer: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("message.max.bytes", "10000000")
+        .create()
+        .expect("producer");
+    for (key, payload, _) in &producer_records {
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(INPUT)
+                    .key(key)
+                    .payload(payload),
+                Duration::from_secs(30),
+            )
+            .await
+            .map_err(|(e, _)| e)
+            .expect("produced");
+    }
+    let mut cfg = config(&brokers, "g-hostile");
+    cfg.kafka.consumer.insert(
+        "fetch.message.max.bytes".into(),
+        copydesk::config::RawValue::Int(10_000_000),
+    );
+    cfg.kafka.producer.insert(
+        "message.max.bytes".into(),
+        copydesk::config::RawValue::Int(10_000_000),
+    );
+    let daemon = spawn_daemon(cfg);
+    daemon.wait_answered(7, LONG).await;
+    let dead = read_outputs(&brokers, &[DLQ], 6, LONG);
+    let classes: Vec<(String, String)> = dead
+        .iter()
+        .map(|d| {
+            (
+                String::from_utf8_lossy(d.key.as_deref().unwrap_or_default()).into_owned(),
+                d.headers["error.class"].clone(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("laughs", "limit_exceeded"),
+        ("xxe", "limit_exceeded"),
+        ("deep-xml", "limit_exceeded"),
+        ("deep-json", "malformed_json"),
+        ("soup", "malformed_framing"),
+        ("huge", "oversize"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, c)| (k.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(classes, expected);
+    assert!(
+        !dead[1].headers["error.message"].contains("root:"),
+        "external entity never resolved"
+    );
+    // Still running and answering after all that.
+    produce_stories(&brokers, 1..3).await;
+    daemon.wait_answered(9, LONG).await;
+    let snapshot = daemon.stop().await.expect("clean stop");
+    assert_eq!((snapshot.events, snapshot.dead_letters), (3, 6));
+}
