@@ -421,7 +421,13 @@ impl Config {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment = figment
-            .merge(Env::prefixed("COPYDESK_").ignore(&["config"]).split("__"))
+            .merge(
+                // Only nested keys (`COPYDESK_KAFKA__BROKERS`) are configuration; single-level
+                // names such as COPYDESK_CONFIG or a test harness's COPYDESK_E2E_BROKERS are not.
+                Env::prefixed("COPYDESK_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            )
             .merge(Serialized::defaults(overrides.as_tree()));
         let config: Config = figment.extract()?;
         config.validate()?;
@@ -686,6 +692,8 @@ mod tests {
             jail.set_env("COPYDESK_KAFKA__BROKERS", "env:2");
             jail.set_env("COPYDESK_PIPELINE__MAX_STORY_BYTES", "4096");
             jail.set_env("COPYDESK_CONFIG", "ignored-by-the-loader.toml");
+            // Regression: a harness variable with the prefix but no nesting broke start-up.
+            jail.set_env("COPYDESK_E2E_BROKERS", "127.0.0.1:1");
             let config = Config::load(Some(Path::new("c.toml")), &Overrides::default())
                 .map_err(|e| e.to_string())?;
             assert_eq!(config.kafka.brokers, "env:2");

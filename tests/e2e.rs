@@ -28,9 +28,11 @@ struct Topics {
     group: String,
 }
 
-fn spawn_copydesk(brokers: &str, topics: &Topics) -> Child {
+fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_copydesk"))
         .arg("run")
+        .arg("--config")
+        .arg(config)
         .env("COPYDESK_KAFKA__BROKERS", brokers)
         .env("COPYDESK_KAFKA__GROUP_ID", &topics.group)
         .env("COPYDESK_KAFKA__INPUT_TOPIC", &topics.input)
@@ -182,19 +184,38 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
     }
     eprintln!("e2e: produced {STORIES} records in {:?}", started.elapsed());
 
+    // A short session timeout so that a killed instance's partitions move on quickly.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("copydesk.toml");
+    std::fs::write(
+        &config,
+        "[kafka.consumer]\n\"session.timeout.ms\" = 6000\n[http]\naddress = \"127.0.0.1:0\"\n",
+    )
+    .expect("config");
+    // COPYDESK_E2E_KILLS SIGKILLs (default 1), each at a different point of the stream.
+    let kills: usize = std::env::var("COPYDESK_E2E_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let collector = Collector::start(&brokers, &topics);
-    let mut first = spawn_copydesk(&brokers, &topics);
-    // The first group join on tansu takes ~20 s; then kill -9 part-way through.
-    collector.wait_for("first answers", Duration::from_secs(180), |total, _| {
-        total >= STORIES / 4
-    });
-    first.kill().expect("SIGKILL");
-    let status = first.wait().expect("wait");
-    let (at_kill, _) = collector.counts();
-    eprintln!("e2e: killed copydesk ({status}) after {at_kill} answers");
-    assert!(at_kill < STORIES, "killed mid-stream");
+    for round in 1..=kills {
+        let mut victim = spawn_copydesk(&brokers, &topics, &config);
+        // The first group join on tansu takes up to ~20 s; then kill -9 part-way through.
+        let (before, _) = collector.counts();
+        let step = STORIES / (kills + 2);
+        collector.wait_for(
+            "answers before the kill",
+            Duration::from_secs(180),
+            |total, _| total >= before + step,
+        );
+        victim.kill().expect("SIGKILL");
+        let status = victim.wait().expect("wait");
+        let (at_kill, unique) = collector.counts();
+        eprintln!("e2e: kill {round}/{kills}: copydesk ({status}) after {at_kill} answers ({unique} unique)");
+        assert!(unique < STORIES, "killed mid-stream");
+    }
 
-    let mut second = spawn_copydesk(&brokers, &topics);
+    let mut second = spawn_copydesk(&brokers, &topics, &config);
     collector.wait_for(
         "every input answered",
         Duration::from_secs(300),
@@ -213,7 +234,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
     let (total, unique) = collector.counts();
     drop(collector);
     eprintln!(
-        "e2e: {STORIES} inputs, {total} outputs, {unique} unique, {} duplicates ({:.2}%) after SIGKILL",
+        "e2e: {STORIES} inputs, {total} outputs, {unique} unique, {} duplicates ({:.2}%) after {kills} SIGKILL(s)",
         total - unique,
         100.0 * (total - unique) as f64 / STORIES as f64
     );

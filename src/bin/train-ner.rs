@@ -428,7 +428,7 @@ fn run() -> Result<(), TrainError> {
         let mut right = 0;
         for &d in &order {
             for (s, (_, gold)) in docs[d].sents.iter().enumerate() {
-                right += trainer.train_sentence(&feats[d].sentences[s], &feats[d].hashes[s], gold);
+                right += trainer.train_sentence(feats[d].sentence(s), &feats[d].hashes[s], gold);
             }
         }
         eprintln!(

@@ -3,10 +3,13 @@
 //! history (previous tags) are added in [`super::perceptron::Model::tag`].
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
+use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::gazetteer::{flag, Gazetteer};
+use super::perceptron::IdHasher;
 
 /// Mixes two hashes into one (order-sensitive).
 #[inline]
@@ -24,6 +27,13 @@ fn h(s: &str) -> u64 {
 /// Word shape with runs capped at three: `Putin` → `Xxxx`, `KCNA` → `XXXX`→`XXX`, `2019` → `ddd`.
 pub fn shape(word: &str) -> String {
     let mut out = String::with_capacity(8);
+    shape_into(word, &mut out);
+    out
+}
+
+/// [`shape`] into a reused buffer.
+fn shape_into(word: &str, out: &mut String) {
+    out.clear();
     let mut last = '\0';
     let mut run = 0;
     for c in word.chars() {
@@ -46,7 +56,18 @@ pub fn shape(word: &str) -> String {
             out.push(s);
         }
     }
-    out
+}
+
+/// Lower-cases `w` into a reused buffer (no allocation for ASCII words).
+pub fn lower_into<'b>(w: &str, buf: &'b mut String) -> &'b str {
+    buf.clear();
+    if w.is_ascii() {
+        buf.push_str(w);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&w.to_lowercase());
+    }
+    buf
 }
 
 fn prefix(s: &str, n: usize) -> &str {
@@ -87,16 +108,68 @@ pub struct TokenHashes {
     pub shape: u64,
 }
 
-/// Static features of every token of a document.
+/// The static features of one sentence: a view into [`DocFeatures`].
+#[derive(Debug, Clone, Copy)]
+pub struct SentFeatures<'a> {
+    feats: &'a [u64],
+    /// Token `i` has `feats[offsets[i]..offsets[i + 1]]`.
+    offsets: &'a [u32],
+}
+
+impl<'a> SentFeatures<'a> {
+    /// A view over flat feature hashes; `offsets` has one entry per token plus one.
+    pub fn new(feats: &'a [u64], offsets: &'a [u32]) -> Self {
+        Self { feats, offsets }
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether the sentence has no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The feature hashes of token `i`.
+    #[inline]
+    pub fn token(&self, i: usize) -> &'a [u64] {
+        &self.feats[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+/// Static features of every token of a document, stored flat (one allocation for all).
 #[derive(Debug, Default)]
 pub struct DocFeatures {
-    /// Per sentence, per token: feature hashes.
-    pub sentences: Vec<Vec<Vec<u64>>>,
+    feats: Vec<u64>,
+    offsets: Vec<u32>,
+    sents: Vec<Range<usize>>,
     /// Per sentence, per token: hashes used by history features.
     pub hashes: Vec<Vec<TokenHashes>>,
     /// Per sentence, per token: gazetteer and word-list flags.
     pub flags: Vec<Vec<u16>>,
 }
+
+impl DocFeatures {
+    /// Number of sentences.
+    pub fn len(&self) -> usize {
+        self.sents.len()
+    }
+
+    /// Whether there are no sentences.
+    pub fn is_empty(&self) -> bool {
+        self.sents.is_empty()
+    }
+
+    /// The features of sentence `si`.
+    pub fn sentence(&self, si: usize) -> SentFeatures<'_> {
+        let r = &self.sents[si];
+        SentFeatures::new(&self.feats, &self.offsets[r.start..=r.end])
+    }
+}
+
+type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 const BOS: u64 = 0x5151_5151;
 const EOS: u64 = 0x7272_7272;
@@ -104,29 +177,40 @@ const EOS: u64 = 0x7272_7272;
 /// Builds the static features of a document given as sentences of words.
 pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
     // document statistics: words seen in lower case, capitalised words seen mid-sentence
-    let mut lower_seen: HashSet<u64> = HashSet::new();
-    let mut cap_mid: HashSet<u64> = HashSet::new();
+    let mut lower_seen = IdSet::default();
+    let mut cap_mid = IdSet::default();
+    let mut buf = String::with_capacity(32);
+    let mut shape_buf = String::with_capacity(32);
+    let total: usize = sentences.iter().map(Vec::len).sum();
     for sent in sentences {
         for (i, w) in sent.iter().enumerate() {
             let initial = i == 0 || is_open_punct(sent[i - 1]);
             if w.chars().next().is_some_and(char::is_lowercase) {
                 lower_seen.insert(h(w));
             } else if is_cap(w) && !initial {
-                cap_mid.insert(h(&w.to_lowercase()));
+                cap_mid.insert(h(lower_into(w, &mut buf)));
             }
         }
     }
-    let mut out = DocFeatures::default();
+    let mut out = DocFeatures {
+        feats: Vec::with_capacity(total * 32),
+        offsets: Vec::with_capacity(total + 1),
+        sents: Vec::with_capacity(sentences.len()),
+        hashes: Vec::with_capacity(sentences.len()),
+        flags: Vec::with_capacity(sentences.len()),
+    };
+    out.offsets.push(0);
     for sent in sentences {
         let flags = gaz.flags(sent);
         let n = sent.len();
-        let lowers: Vec<String> = sent.iter().map(|w| w.to_lowercase()).collect();
         let hashes: Vec<TokenHashes> = sent
             .iter()
-            .zip(&lowers)
-            .map(|(w, l)| TokenHashes {
-                lower: h(l),
-                shape: h(&shape(w)),
+            .map(|w| {
+                shape_into(w, &mut shape_buf);
+                TokenHashes {
+                    lower: h(lower_into(w, &mut buf)),
+                    shape: h(&shape_buf),
+                }
             })
             .collect();
         let lw = |j: isize| -> u64 {
@@ -154,12 +238,12 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
                 flags[j as usize]
             }
         };
-        let mut feats_sent = Vec::with_capacity(n);
+        let first_tok = out.offsets.len() - 1;
         for (i, w) in sent.iter().enumerate() {
             let ii = i as isize;
-            let lower = &lowers[i];
+            let lower = lower_into(w, &mut buf);
             let initial = i == 0 || is_open_punct(sent[i - 1]);
-            let mut f = Vec::with_capacity(40);
+            let f = &mut out.feats;
             f.push(1);
             f.push(mix(2, h(w)));
             f.push(mix(3, lw(ii)));
@@ -203,17 +287,18 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
                 f.push(mix(35, mix(u64::from(fl(ii)), u64::from(initial))));
             }
             if is_cap(w) {
-                let key = h(lower);
-                let seen_lower = lower_seen.contains(&h(lower));
+                let key = hashes[i].lower;
+                let seen_lower = lower_seen.contains(&key);
                 let seen_mid = cap_mid.contains(&key);
                 f.push(mix(
                     40,
                     u64::from(seen_lower) * 4 + u64::from(seen_mid) * 2 + u64::from(initial),
                 ));
             }
-            feats_sent.push(f);
+            out.offsets
+                .push(u32::try_from(out.feats.len()).unwrap_or(u32::MAX));
         }
-        out.sentences.push(feats_sent);
+        out.sents.push(first_tok..first_tok + n);
         out.hashes.push(hashes);
         out.flags.push(flags);
     }

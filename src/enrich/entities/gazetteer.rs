@@ -3,9 +3,34 @@
 //! small general-knowledge word lists (person titles, organisation and place words) the
 //! tagger uses as features. Built once, shared read-only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::features::lower_into;
+use super::perceptron::IdHasher;
 use super::tokenize::tokenize;
+
+/// A fast hasher for string keys (xxh3 of the bytes; the table is not exposed to untrusted
+/// key choice beyond story text, and lookups are read-only).
+#[derive(Default, Clone, Copy)]
+pub struct StrHasher(u64);
+
+impl Hasher for StrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = (self.0.rotate_left(29) ^ xxh3_64(bytes)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 ^= u64::from(i);
+    }
+}
+
+type StrMap<K, V> = HashMap<K, V, BuildHasherDefault<StrHasher>>;
+type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 const PLACES_TSV: &str = include_str!("../../../data/geo/places.tsv");
 const DEMONYMS_TSV: &str = include_str!("../../../data/geo/demonyms.tsv");
@@ -369,14 +394,26 @@ pub struct Gazetteer {
     /// Every place.
     pub places: Vec<Place>,
     /// Token-normalised name (tokens joined by one space) → (place index, is alternate name).
-    names: HashMap<String, Vec<(u32, bool)>>,
+    names: StrMap<String, Vec<(u32, bool)>>,
     /// Token-normalised demonym / alias → country place index, and whether it is a demonym.
-    demonyms: HashMap<String, (u32, bool)>,
+    demonyms: StrMap<String, (u32, bool)>,
+    /// xxh3 of every whole-token prefix of a name, demonym or alias key (including the key
+    /// itself): the matchers stop extending a key as soon as it is no prefix.
+    prefixes: IdSet,
     /// Country code → place index of the country.
     countries: HashMap<String, u32>,
-    words: HashMap<&'static str, u16>,
+    words: StrMap<&'static str, u16>,
     /// Capitalised given names and surnames → flags.
-    person_names: HashMap<&'static str, u16>,
+    person_names: StrMap<&'static str, u16>,
+}
+
+fn add_prefixes(prefixes: &mut IdSet, key: &str) {
+    for (i, b) in key.bytes().enumerate() {
+        if b == b' ' {
+            prefixes.insert(xxh3_64(&key.as_bytes()[..i]));
+        }
+    }
+    prefixes.insert(xxh3_64(key.as_bytes()));
 }
 
 fn token_key(name: &str) -> String {
@@ -396,7 +433,8 @@ impl Gazetteer {
     /// checked by tests).
     pub fn load() -> Self {
         let mut places = Vec::with_capacity(40_000);
-        let mut names: HashMap<String, Vec<(u32, bool)>> = HashMap::with_capacity(200_000);
+        let mut names: StrMap<String, Vec<(u32, bool)>> =
+            StrMap::with_capacity_and_hasher(200_000, Default::default());
         let mut countries = HashMap::new();
         for line in PLACES_TSV.lines().skip(2) {
             let f: Vec<&str> = line.split('\t').collect();
@@ -442,7 +480,7 @@ impl Gazetteer {
                 add(a, true);
             }
         }
-        let mut demonyms = HashMap::new();
+        let mut demonyms = StrMap::default();
         for line in DEMONYMS_TSV.lines().skip(2) {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() < 3 {
@@ -452,7 +490,7 @@ impl Gazetteer {
                 demonyms.insert(token_key(f[0]), (idx, f[1] == "demonym"));
             }
         }
-        let mut words = HashMap::new();
+        let mut words = StrMap::default();
         for (list, bit) in [
             (TITLES, flag::TITLE),
             (ORG_WORDS, flag::ORG_WORD),
@@ -463,7 +501,7 @@ impl Gazetteer {
                 *words.entry(*w).or_insert(0) |= bit;
             }
         }
-        let mut person_names = HashMap::new();
+        let mut person_names = StrMap::default();
         for line in NAMES_TSV.lines().skip(2) {
             if let Some((name, kind)) = line.split_once('\t') {
                 let bit = if kind == "first" {
@@ -474,10 +512,15 @@ impl Gazetteer {
                 *person_names.entry(name).or_insert(0) |= bit;
             }
         }
+        let mut prefixes = IdSet::default();
+        for key in names.keys().chain(demonyms.keys()) {
+            add_prefixes(&mut prefixes, key);
+        }
         Self {
             places,
             names,
             demonyms,
+            prefixes,
             countries,
             words,
             person_names,
@@ -505,9 +548,9 @@ impl Gazetteer {
     pub fn flags(&self, words: &[&str]) -> Vec<u16> {
         let mut flags = vec![0u16; words.len()];
         let mut key = String::with_capacity(64);
+        let mut lower = String::with_capacity(32);
         for (i, w) in words.iter().enumerate() {
-            let lower = w.to_lowercase();
-            if let Some(&bits) = self.words.get(lower.as_str()) {
+            if let Some(&bits) = self.words.get(lower_into(w, &mut lower)) {
                 flags[i] |= bits;
             }
             if !w.chars().next().is_some_and(char::is_uppercase) {
@@ -522,6 +565,9 @@ impl Gazetteer {
                     key.push(' ');
                 }
                 key.push_str(words[i + len - 1]);
+                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
+                    break;
+                }
                 let cands = self.candidates(&key);
                 if !cands.is_empty() {
                     let mut bits = 0;
@@ -582,6 +628,9 @@ impl Gazetteer {
                     key.push(' ');
                 }
                 key.push_str(words[i + len - 1]);
+                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
+                    break;
+                }
                 if let Some((c, _)) = self.demonym(&key) {
                     best = Some((len, HitKind::Demonym(c)));
                 } else if self.candidates(&key).iter().any(|&(_, alt)| !alt) {

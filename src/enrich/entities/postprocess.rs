@@ -161,7 +161,7 @@ pub(super) fn extract(
                     "\"" | "“" | "'" | "‘" | "(" | ":" | "-" | "–" | "—"
                 );
         }
-        let tags = res.model.tag(&feats.sentences[si], &feats.hashes[si]);
+        let tags = res.model.tag(feats.sentence(si), &feats.hashes[si]);
         let mut k = 0;
         while k < tags.len() {
             let t = tags[k].tag;
