@@ -407,7 +407,7 @@ mod tests {
             tr.train_sentence(feats, &hashes, &gold);
         }
         let model = Model::from_bytes(&tr.finish(0.0)).unwrap();
-        assert_eq!(model.len(), 5);
+        assert!(model.len() >= 5);
         let tags: Vec<usize> = model.tag(feats, &hashes).iter().map(|t| t.tag).collect();
         assert_eq!(tags, gold);
         assert!(Model::from_bytes(b"nonsense-bytes-here").is_err());

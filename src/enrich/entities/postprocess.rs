@@ -47,7 +47,24 @@ struct Span {
     demonym: Option<u32>,
     roles: Vec<String>,
     affiliation: Option<u32>,
+    /// Extra document-level vote for "person" from a context cue (title, given name, name
+    /// shape), added when the span joins its group.
+    person_cue: f32,
 }
+
+/// Zipf ×100 from which a word counts as a common English word (not a name).
+const COMMON_ZIPF: u16 = 400;
+
+/// Whether a token looks like one part of a personal name: `Xxxx` or `Xxxx-Xxxx`, letters only.
+fn name_shaped(w: &str) -> bool {
+    let mut chars = w.chars();
+    chars.next().is_some_and(char::is_uppercase)
+        && w.chars().count() >= 2
+        && chars.all(|c| c.is_lowercase() || c == '-' || c == '\'' || c == '’')
+}
+
+/// Words that introduce a photo caption or credit (`Image: Jane Doe`).
+const CAPTION_WORDS: &[&str] = &["Image", "Photo", "Picture", "Credit", "Photograph", "Video"];
 
 /// Words that name a kind of region after a proper name ("the Donbas region").
 const REGION_WORDS: &[&str] = &[
@@ -192,6 +209,7 @@ pub(super) fn extract(
                     demonym: Some(c),
                     roles: Vec::new(),
                     affiliation: None,
+                    person_cue: 0.0,
                 }),
                 (None, Some((_, false))) | (Some(_), _) => spans.push(Span {
                     t0,
@@ -201,6 +219,7 @@ pub(super) fn extract(
                     demonym: None,
                     roles: Vec::new(),
                     affiliation: None,
+                    person_cue: 0.0,
                 }),
                 (None, None) => {}
             }
@@ -244,6 +263,22 @@ pub(super) fn extract(
         }
         while s.t1 > s.t0 && matches!(toks[s.t0].text, "-" | "–" | "\"" | "“" | "The" | "the") {
             s.t0 += 1;
+        }
+        // caption and credit markers are no part of a name: "Image: Jane Doe"
+        let is_caption = |k: usize| {
+            CAPTION_WORDS.contains(&toks[k].text)
+                && toks
+                    .get(k + 1)
+                    .is_some_and(|t| t.text == ":" && t.headline == toks[k].headline)
+        };
+        while s.t1 > s.t0 && (is_caption(s.t1 - 1) || toks[s.t1 - 1].text == ":") {
+            s.t1 -= 1;
+        }
+        while s.t1 > s.t0 && (is_caption(s.t0) || toks[s.t0].text == ":") {
+            s.t0 += 1;
+        }
+        if s.t1 == s.t0 {
+            continue;
         }
         if s.label == Label::Per {
             let mut role = Vec::new();
@@ -299,6 +334,37 @@ pub(super) fn extract(
             && span_flags & (flag::PLACE_B | flag::ORG_WORD | flag::PLACE_WORD | flag::COUNTRY) == 0
         {
             s.label = Label::Per;
+            s.person_cue = 1.0;
+        }
+        // two or three name-shaped words that are no common English words and carry no
+        // place or organisation cue, tagged with little confidence: a person ("Sergey Brin")
+        let lex = crate::normalise::Lexicon::get();
+        let words: Vec<&str> = toks[s.t0..s.t1]
+            .iter()
+            .map(|t| t.text)
+            .filter(|w| !matches!(*w, "-" | "–"))
+            .collect();
+        if s.label != Label::Per
+            && s.demonym.is_none()
+            && (2..=3).contains(&words.len())
+            && s.conf < 0.9
+            && words.iter().all(|w| {
+                name_shaped(w)
+                    && w.split('-')
+                        .all(|p| lex.zipf(p).is_none_or(|z| z < COMMON_ZIPF))
+            })
+            && span_flags
+                & (flag::PLACE_B
+                    | flag::PLACE_I
+                    | flag::ORG_WORD
+                    | flag::PLACE_WORD
+                    | flag::COUNTRY
+                    | flag::DEMONYM
+                    | flag::BIG_PLACE)
+                == 0
+        {
+            s.label = Label::Per;
+            s.person_cue = 0.5;
         }
         // a title just before ("its president, Vladimir Putin") makes a name a person
         let titled = (1..=2).any(|d| {
@@ -316,6 +382,9 @@ pub(super) fn extract(
                 .all(|t| !t.text.chars().all(|c| c.is_uppercase()))
         {
             s.label = Label::Per;
+            s.person_cue = 1.5;
+        } else if s.label == Label::Per && titled {
+            s.person_cue = 1.5;
         }
         if s.t1 > s.t0 && any_cap && letters >= 2 {
             cleaned.push(s);
@@ -364,6 +433,7 @@ pub(super) fn extract(
                     demonym,
                     roles: Vec::new(),
                     affiliation: None,
+                    person_cue: 0.0,
                 });
             }
         }
@@ -386,6 +456,7 @@ pub(super) fn extract(
                     demonym: None,
                     roles: Vec::new(),
                     affiliation: None,
+                    person_cue: 0.0,
                 });
             }
         }
@@ -423,6 +494,7 @@ pub(super) fn extract(
             groups[gi].votes[Label::Loc.index()] += 2.0;
         }
         groups[gi].votes[s.label.index()] += s.conf;
+        groups[gi].votes[Label::Per.index()] += s.person_cue;
         groups[gi].spans.push(s);
     }
     // 6. merge partial names into fuller ones: "Kim" → "Kim Jong-un", "KCNA" ← acronym
@@ -540,6 +612,7 @@ pub(super) fn extract(
                         demonym: None,
                         roles: Vec::new(),
                         affiliation: None,
+                        person_cue: 0.0,
                     },
                 ));
                 k += len;

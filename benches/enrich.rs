@@ -1,0 +1,77 @@
+//! Enrich throughput over the GUM news dev stories (`../shared/data/gum-dev/*.txt`).
+//!
+//! Two measurements, both reported as stories/s (criterion "elements") for one core:
+//! `entities` runs the entity stage alone (tokenize, features, tagger, post-processing,
+//! place resolution); `pipeline` runs the whole chain `copydesk eval` runs (decode, normalise,
+//! every enrich stage, encode). Each checks that the output is not empty before timing.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use copydesk::config::PipelineConfig;
+use copydesk::enrich::entities;
+use copydesk::pipeline::{Pipeline, Source};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn corpus() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gum-dev");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("../shared/data/gum-dev exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable story"))
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let stories = corpus();
+    assert!(!stories.is_empty(), "no dev stories");
+    let split: Vec<(&str, &str)> = stories
+        .iter()
+        .map(|s| s.split_once('\n').unwrap_or(("", s.as_str())))
+        .collect();
+    let found: usize = split
+        .iter()
+        .map(|(h, b)| entities::extract(Some(h), b).0.len())
+        .sum();
+    assert!(found > 0, "the entity stage found nothing");
+
+    let config = PipelineConfig::default();
+    let pipeline = Pipeline::new(&config);
+    let source = Source::default();
+    for s in &stories {
+        let out = pipeline
+            .process(s.as_bytes(), Some("text/plain"), &source)
+            .expect("pipeline ok");
+        assert!(!out.payload.is_empty(), "empty event");
+    }
+
+    let mut group = c.benchmark_group("enrich");
+    group.throughput(Throughput::Elements(stories.len() as u64));
+    group.bench_function("entities", |b| {
+        b.iter(|| {
+            for (h, body) in &split {
+                black_box(entities::extract(Some(black_box(h)), black_box(body)));
+            }
+        })
+    });
+    group.bench_function("pipeline", |b| {
+        b.iter(|| {
+            for s in &stories {
+                let out = pipeline
+                    .process(black_box(s.as_bytes()), Some("text/plain"), &source)
+                    .expect("pipeline ok");
+                black_box(out);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
