@@ -184,12 +184,15 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
     }
     eprintln!("e2e: produced {STORIES} records in {:?}", started.elapsed());
 
-    // A short session timeout so that a killed instance's partitions move on quickly.
+    // A short session timeout so that a killed instance's partitions move on quickly, and
+    // eager (range) assignment: tansu 0.6 never re-assigned a SIGKILLed member's partitions
+    // under cooperative-sticky (the restarted instance stayed with none for 13 minutes),
+    // while the eager protocol moves them after the session timeout.
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("copydesk.toml");
     std::fs::write(
         &config,
-        "[kafka.consumer]\n\"session.timeout.ms\" = 6000\n[http]\naddress = \"127.0.0.1:0\"\n",
+        "[kafka.consumer]\n\"session.timeout.ms\" = 6000\n\"partition.assignment.strategy\" = \"range\"\n[http]\naddress = \"127.0.0.1:0\"\n",
     )
     .expect("config");
     // COPYDESK_E2E_KILLS SIGKILLs (default 1), each at a different point of the stream.

@@ -130,6 +130,9 @@ pub fn create(
         .set("bootstrap.servers", &config.brokers)
         .set("group.id", &config.group_id)
         .set("enable.auto.commit", "true")
+        // Stored offsets are committed every second (librdkafka's default is 5 s): after a
+        // crash, at most about a second of answered records is repeated.
+        .set("auto.commit.interval.ms", "1000")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("partition.assignment.strategy", "cooperative-sticky")
