@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{paragraphs, DecodeError};
+use super::{json_kind, paragraphs, DecodeError};
 use crate::story::{Block, PubStatus, Story};
 
 /// Where each story field lives in a JSON envelope (`[pipeline.decode.json]`). Each value is
@@ -93,7 +93,7 @@ fn text(root: &Value, path: &str) -> Result<Option<String>, DecodeError> {
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(other) => Err(invalid(format!(
             "field {path:?} must be a string, found {}",
-            kind(other)
+            json_kind(other)
         ))),
     }
 }
@@ -110,17 +110,6 @@ fn time(root: &Value, path: &str) -> Result<Option<DateTime<Utc>>, DecodeError> 
                 })
         })
         .transpose()
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Decodes a JSON envelope.
@@ -148,7 +137,7 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
     if !root.is_object() {
         return Err(invalid(format!(
             "top level must be an object, found {}",
-            kind(root)
+            json_kind(root)
         )));
     }
     let headline = text(root, &fields.headline)?
@@ -163,7 +152,7 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
                 other => Err(invalid(format!(
                     "field {:?} items must be strings, found {}",
                     fields.body,
-                    kind(other)
+                    json_kind(other)
                 ))),
             })
             .filter(|p| p.as_ref().map_or(true, |s| !s.is_empty()))
@@ -172,7 +161,7 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
             return Err(invalid(format!(
                 "field {:?} must be a string or an array of strings, found {}",
                 fields.body,
-                kind(other)
+                json_kind(other)
             )))
         }
     };
@@ -199,7 +188,7 @@ pub(crate) fn decode_value(root: &Value, fields: &JsonFields) -> Result<Story, D
             return Err(invalid(format!(
                 "field {:?} must be an array of strings, found {}",
                 fields.subjects,
-                kind(other)
+                json_kind(other)
             )))
         }
     };
