@@ -217,11 +217,33 @@ pub fn read_outputs(brokers: &str, topics: &[&str], n: usize, timeout: Duration)
     consumer.assign(&tpl).expect("assign");
     let deadline = Instant::now() + timeout;
     let mut out = Vec::new();
-    while out.len() < n && Instant::now() < deadline {
+    // Once `n` records arrived, read on to the end of every partition as it is then: a
+    // retry may have written duplicates, and stopping at `n` would hide later originals.
+    let mut ends: Option<HashMap<(String, i32), i64>> = None;
+    let mut positions: HashMap<(String, i32), i64> = HashMap::new();
+    while Instant::now() < deadline {
+        if out.len() >= n && ends.is_none() {
+            let mut e = HashMap::new();
+            for el in tpl.elements() {
+                let (_, high) = consumer
+                    .fetch_watermarks(el.topic(), el.partition(), Duration::from_secs(10))
+                    .expect("watermarks");
+                e.insert((el.topic().to_string(), el.partition()), high);
+            }
+            ends = Some(e);
+        }
+        if let Some(e) = &ends {
+            if e.iter()
+                .all(|(k, high)| positions.get(k).map_or(*high == 0, |p| p + 1 >= *high))
+            {
+                break;
+            }
+        }
         let Some(msg) = consumer.poll(Duration::from_millis(100)) else {
             continue;
         };
         let msg = msg.expect("message");
+        positions.insert((msg.topic().to_string(), msg.partition()), msg.offset());
         let raw_headers: Vec<(String, Option<Vec<u8>>)> = msg
             .headers()
             .map(|hs| {
