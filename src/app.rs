@@ -31,6 +31,9 @@ use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
 use crate::pipeline::{Failure, Pipeline, Processed};
+use crate::state::topic::StateReader;
+use crate::state::StoryIndex;
+use crate::story::IdentityStatus;
 use crate::telemetry::http::{self, Health};
 use crate::telemetry::{CounterSnapshot, Metrics};
 
@@ -73,7 +76,7 @@ impl Daemon {
     /// Builds the pipeline (tables and matchers are built once, here) and binds the HTTP
     /// endpoint when enabled.
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let pipeline = Arc::new(Pipeline::new(&config.pipeline));
+        let pipeline = Arc::new(Pipeline::from_config(&config, None));
         let http_listener = if config.http.enabled {
             let listener =
                 std::net::TcpListener::bind(&config.http.address).with_context(|| {
@@ -137,6 +140,7 @@ impl Daemon {
                 self.metrics.clone(),
                 offsets_moved.clone(),
                 fatal.clone(),
+                self.pipeline.output_format().schema(),
             )
             .context("cannot create the Kafka producer")?,
         );
@@ -169,6 +173,14 @@ impl Daemon {
                     }
                 }
             });
+        }
+        if let Some(index) = self.pipeline.story_index() {
+            // Before the first input record: versions and duplicates are judged against
+            // everything the group has published.
+            if let Some(reader) = prepare_state(&self.config, index.clone()).await {
+                let (index, stop) = (index.clone(), telemetry_stop.clone());
+                tasks.spawn_blocking(move || reader.follow(index, stop));
+            }
         }
         let in_flight = Arc::new(Semaphore::new(kafka.max_in_flight));
         tasks.spawn(telemetry_loop(TelemetryLoop {
@@ -367,6 +379,24 @@ async fn process_and_send(
         let sent = async {
             match &result {
                 Ok(processed) => {
+                    match processed.identity {
+                        IdentityStatus::Duplicate | IdentityStatus::NearDuplicate => {
+                            metrics.duplicates.inc();
+                        }
+                        IdentityStatus::Version => {
+                            metrics.versions.inc();
+                        }
+                        IdentityStatus::New | IdentityStatus::Unknown => {}
+                    }
+                    if let Some(state) = &processed.state {
+                        sink.send_state(&processed.key, state).await?;
+                    }
+                    if processed.dropped {
+                        tracing::debug!(story_id = %processed.key, "re-send dropped");
+                        sink.acknowledge_without_output(&ticket);
+                        drop(permit);
+                        return Ok(());
+                    }
                     tracing::debug!(story_id = %processed.key, "event");
                     sink.send_event(processed, &record.source, ticket, permit).await
                 }
@@ -382,6 +412,40 @@ async fn process_and_send(
             tracing::error!(%err, "cannot enqueue output");
             fatal.cancel();
             return;
+        }
+    }
+}
+
+/// Creates the state topic if needed, rebuilds `index` from it and returns the reader to
+/// follow it with. Problems degrade duplicate detection to this instance's memory — they
+/// are logged, never fatal: state is an optimisation, the stories are what matter.
+async fn prepare_state(config: &Config, index: Arc<StoryIndex>) -> Option<StateReader> {
+    let topic = &config.kafka.state_topic;
+    if let Err(err) = crate::state::topic::ensure(&config.kafka, &config.dedup).await {
+        tracing::warn!(%err, "cannot create the state topic; duplicate tracking is local only");
+        return None;
+    }
+    let kafka = config.kafka.clone();
+    let timeout = Duration::from_millis(config.dedup.rebuild_timeout_ms);
+    let started = Instant::now();
+    let rebuilt = tokio::task::spawn_blocking(move || {
+        let reader = StateReader::connect(&kafka)?;
+        let applied = reader.rebuild(&index, timeout)?;
+        Ok::<_, crate::state::topic::StateTopicError>((reader, applied, index.len()))
+    })
+    .await;
+    match rebuilt {
+        Ok(Ok((reader, applied, known))) => {
+            tracing::info!(%topic, records = applied, stories = known, took_ms = started.elapsed().as_millis() as u64, "story state rebuilt");
+            Some(reader)
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "cannot rebuild story state; duplicate tracking is local only");
+            None
+        }
+        Err(err) => {
+            tracing::warn!(%err, "state rebuild task failed");
+            None
         }
     }
 }

@@ -233,7 +233,8 @@ pub async fn execute(cli: Cli) -> Result<(), CliError> {
                 Some(path) => std::fs::read(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,
             };
-            let pipeline = Pipeline::new(&config.pipeline);
+            // One story, no Kafka: identity is tracked in memory only (status "new").
+            let pipeline = Pipeline::from_config(&config, None);
             let source = Source::default();
             match pipeline.process(&bytes, content_type.as_deref(), &source) {
                 Ok(processed) => {

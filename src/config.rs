@@ -55,6 +55,12 @@ pub struct Config {
     /// Metrics and health endpoint.
     #[serde(default)]
     pub http: HttpConfig,
+    /// Story versions, duplicates and kill notices, and the state behind them.
+    #[serde(default)]
+    pub dedup: crate::state::DedupConfig,
+    /// What is published to the output topic.
+    #[serde(default)]
+    pub output: crate::encode::OutputConfig,
 }
 
 /// `[http]`: the `/metrics`, `/healthz`, `/readyz` endpoint.
@@ -159,6 +165,29 @@ pub struct KafkaConfig {
     /// Dead-letter topic: original bytes plus `error.*` and `source.*` headers.
     #[serde(default = "default_dlq_topic")]
     pub dlq_topic: String,
+    /// Compacted topic holding one record per known story (key = story id; value = its
+    /// version, fingerprint and slug). Every instance of the group writes it and reads it
+    /// back, so version and duplicate tracking is shared and survives restarts. Created
+    /// (`cleanup.policy=compact`) when missing. Used only when `dedup.enabled`.
+    #[serde(default = "default_state_topic")]
+    pub state_topic: String,
+    /// `at_least_once` (default: idempotent producer, offsets stored after delivery; a
+    /// crash may repeat records) or `exactly_once` (transactional producer; output and
+    /// input offsets committed atomically; consumers must read with
+    /// `isolation.level=read_committed`).
+    #[serde(default)]
+    pub delivery: DeliveryMode,
+    /// `transactional.id` for `delivery = "exactly_once"`: unique per instance and stable
+    /// across its restarts (a restarted instance fences its previous incarnation). Empty:
+    /// `<group_id>-<hostname>`.
+    #[serde(default)]
+    pub transactional_id: String,
+    /// In `exactly_once` mode, a transaction is committed after this many records…
+    #[serde(default = "default_transaction_max_records")]
+    pub transaction_max_records: usize,
+    /// …or after this long, whichever comes first.
+    #[serde(default = "default_transaction_interval_ms")]
+    pub transaction_interval_ms: u64,
     /// How long the producer keeps retrying one message before reporting it failed. A
     /// failed delivery stops the daemon without storing the offset, so this is how long a
     /// broker outage is ridden out before exiting for a supervised restart.
@@ -195,6 +224,27 @@ fn default_output_topic() -> String {
 fn default_dlq_topic() -> String {
     "stories.dlq".into()
 }
+fn default_state_topic() -> String {
+    "stories.state".into()
+}
+fn default_transaction_max_records() -> usize {
+    500
+}
+fn default_transaction_interval_ms() -> u64 {
+    100
+}
+
+/// Delivery guarantee, see [`KafkaConfig::delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// Idempotent producer; offsets stored after delivery.
+    #[default]
+    AtLeastOnce,
+    /// Transactional producer; offsets committed inside the output transaction.
+    ExactlyOnce,
+}
+
 fn default_message_timeout_ms() -> u64 {
     120_000
 }
@@ -210,6 +260,11 @@ impl Default for KafkaConfig {
             input_topic: default_input_topic(),
             output_topic: default_output_topic(),
             dlq_topic: default_dlq_topic(),
+            state_topic: default_state_topic(),
+            delivery: DeliveryMode::default(),
+            transactional_id: String::new(),
+            transaction_max_records: default_transaction_max_records(),
+            transaction_interval_ms: default_transaction_interval_ms(),
             message_timeout_ms: default_message_timeout_ms(),
             max_in_flight: default_max_in_flight(),
             client: BTreeMap::new(),
@@ -292,6 +347,23 @@ pub struct StagesConfig {
     /// merged mentions, roles, demonyms and places resolved to GeoNames.
     #[serde(default = "default_true")]
     pub entities: bool,
+    /// Language detected from the headline and body (BCP 47 + confidence), apart from the
+    /// declared language.
+    #[serde(default = "default_language")]
+    pub language: bool,
+    /// Sentence spans of the body (news-aware: abbreviations, initials, quotes, datelines).
+    #[serde(default = "default_sentences")]
+    pub sentences: bool,
+    /// Direct quotes and reported speech with speakers (resolved to entities when the
+    /// entities stage runs).
+    #[serde(default = "default_quotes")]
+    pub quotes: bool,
+    /// Date expressions normalised against the story's date (TIMEX3-like values).
+    #[serde(default = "default_dates")]
+    pub dates: bool,
+    /// Fingerprint: 64-bit SimHash of the body (near-duplicate detection needs it).
+    #[serde(default = "default_true")]
+    pub fingerprint: bool,
 }
 
 fn default_true() -> bool {
@@ -306,6 +378,18 @@ fn default_normalise_layout() -> bool {
 fn default_normalise_repair() -> bool {
     true
 }
+fn default_language() -> bool {
+    true
+}
+fn default_sentences() -> bool {
+    true
+}
+fn default_quotes() -> bool {
+    true
+}
+fn default_dates() -> bool {
+    true
+}
 
 impl Default for StagesConfig {
     fn default() -> Self {
@@ -315,6 +399,11 @@ impl Default for StagesConfig {
             normalise_repair: default_normalise_repair(),
             text_stats: true,
             entities: true,
+            language: default_language(),
+            sentences: default_sentences(),
+            quotes: default_quotes(),
+            dates: default_dates(),
+            fingerprint: true,
         }
     }
 }
@@ -486,6 +575,23 @@ impl Config {
         if k.max_in_flight == 0 {
             return Err(invalid("kafka.max_in_flight", "must be at least 1"));
         }
+        if self.dedup.enabled
+            && [&k.input_topic, &k.output_topic, &k.dlq_topic].contains(&&k.state_topic)
+        {
+            return Err(invalid(
+                "kafka.state_topic",
+                "must differ from the input, output and dlq topics",
+            ));
+        }
+        if k.transaction_max_records == 0 {
+            return Err(invalid(
+                "kafka.transaction_max_records",
+                "must be at least 1",
+            ));
+        }
+        self.dedup
+            .validate()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         for (section, raw) in [
             ("client", &k.client),
             ("consumer", &k.consumer),

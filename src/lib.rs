@@ -35,5 +35,6 @@ pub mod enrich;
 pub mod kafka;
 pub mod normalise;
 pub mod pipeline;
+pub mod state;
 pub mod story;
 pub mod telemetry;

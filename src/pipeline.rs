@@ -8,12 +8,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::PipelineConfig;
+use std::sync::Arc;
+
+use crate::config::{Config, PipelineConfig};
 use crate::decode::{DecodeError, Decoder};
-use crate::encode::{self, EncodeError, Provenance};
+use crate::encode::{self, EncodeError, OutputFormat, Provenance};
 use crate::enrich;
 use crate::normalise;
-use crate::story::Story;
+use crate::state::{Identity, StoryIndex};
+use crate::story::{IdentityStatus, Story};
 
 /// Where a record came from: carried into the event and into dead-letter headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,6 +89,13 @@ pub struct Processed {
     pub payload: Vec<u8>,
     /// Wire format the record was decoded from (for the provenance header).
     pub format: &'static str,
+    /// The story's state record for the compacted state topic, when identity is tracked.
+    pub state: Option<Vec<u8>>,
+    /// A re-send dropped by `dedup.drop_exact`: nothing goes to the output topic (the
+    /// payload is empty), but the input offset is still stored.
+    pub dropped: bool,
+    /// How the story relates to known stories.
+    pub identity: IdentityStatus,
 }
 
 /// The whole chain, built once at start-up and shared read-only by every worker.
@@ -93,16 +103,47 @@ pub struct Pipeline {
     max_story_bytes: usize,
     decoder: Decoder,
     stages: Vec<Box<dyn Stage>>,
+    identity: Option<Identity>,
+    output: OutputFormat,
 }
 
 impl Pipeline {
-    /// Builds the decoder and every configured stage.
+    /// Builds the decoder and every configured stage; no identity tracking, event output.
     pub fn new(config: &PipelineConfig) -> Self {
         Self {
             max_story_bytes: config.max_story_bytes,
             decoder: Decoder::new(&config.decode),
             stages: build_stages(config),
+            identity: None,
+            output: OutputFormat::Event,
         }
+    }
+
+    /// The whole configured pipeline: stages, identity tracking over `index` when
+    /// `dedup.enabled`, and the configured output format.
+    pub fn from_config(config: &Config, index: Option<Arc<StoryIndex>>) -> Self {
+        let mut pipeline = Self::new(&config.pipeline);
+        pipeline.output = config.output.format;
+        if config.dedup.enabled {
+            let index = index.unwrap_or_else(|| {
+                Arc::new(StoryIndex::new(
+                    config.dedup.max_entries,
+                    config.dedup.max_age_s,
+                ))
+            });
+            pipeline.identity = Some(Identity::new(index, &config.dedup));
+        }
+        pipeline
+    }
+
+    /// The story index identity tracking uses, when enabled.
+    pub fn story_index(&self) -> Option<&Arc<StoryIndex>> {
+        self.identity.as_ref().map(Identity::index)
+    }
+
+    /// The output format (for the `copydesk.schema` header).
+    pub fn output_format(&self) -> OutputFormat {
+        self.output
     }
 
     /// Names of the stages in order (for logs and `check-config`).
@@ -142,6 +183,7 @@ impl Pipeline {
             });
         }
         let mut story = self.decoder.decode(payload, content_type)?;
+        story.record_timestamp = source.timestamp;
         let mut mark = Instant::now();
         observe("decode", mark - started);
         for stage in &self.stages {
@@ -161,12 +203,32 @@ impl Pipeline {
         };
         let format = story.format.map_or("unknown", |f| f.as_str());
         let key = story.id();
-        let payload = encode::encode_event(&story, &key, &provenance)?;
+        let mut state = None;
+        if let Some(identity) = &self.identity {
+            let outcome = identity.observe(&mut story, &key, source);
+            observe("identity", mark.elapsed());
+            mark = Instant::now();
+            if outcome.drop {
+                return Ok(Processed {
+                    key,
+                    payload: Vec::new(),
+                    format,
+                    state: Some(outcome.record.to_bytes()),
+                    dropped: true,
+                    identity: story.enrichment.identity.status,
+                });
+            }
+            state = Some(outcome.record.to_bytes());
+        }
+        let payload = encode::encode(self.output, &story, &key, &provenance)?;
         observe("encode", mark.elapsed());
         Ok(Processed {
             key,
             payload,
             format,
+            state,
+            dropped: false,
+            identity: story.enrichment.identity.status,
         })
     }
 }
@@ -191,8 +253,24 @@ pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
     if stages_on.text_stats {
         stages.push(Box::new(enrich::TextStats::new(config.words_per_minute)));
     }
+    if stages_on.language {
+        stages.push(Box::new(enrich::Language::new()));
+    }
+    if stages_on.sentences {
+        stages.push(Box::new(enrich::Sentences::new()));
+    }
     if stages_on.entities {
         stages.push(Box::new(enrich::Entities::new()));
+    }
+    // quotes resolve speakers to entities, so they come after them
+    if stages_on.quotes {
+        stages.push(Box::new(enrich::Quotes::new()));
+    }
+    if stages_on.dates {
+        stages.push(Box::new(enrich::Dates::new()));
+    }
+    if stages_on.fingerprint {
+        stages.push(Box::new(enrich::fingerprint::Fingerprint));
     }
     stages
 }

@@ -141,8 +141,113 @@ pub struct Enrichment {
     pub entities: Vec<Entity>,
     /// Places resolved to gazetteer entries (filled by `enrich::Entities`).
     pub places: Vec<PlaceRef>,
+    /// Language detected from the headline and body (filled by `enrich::Language`); `None`
+    /// when the text is too short or too unclear to say. The wire's claim stays in
+    /// [`Story::declared_language`].
+    #[serde(default)]
+    pub language: Option<DetectedLanguage>,
+    /// Sentences of the body text, in order (filled by `enrich::Sentences`).
+    #[serde(default)]
+    pub sentences: Vec<Span>,
+    /// Direct and reported quotes with their speakers (filled by `enrich::Quotes`).
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
+    /// Date expressions in the headline and body, resolved against the story's date (filled
+    /// by `enrich::Dates`).
+    #[serde(default)]
+    pub dates: Vec<DateExpr>,
+    /// IPTC Media Topics, top level first, each followed by its second-level topics
+    /// (filled by `enrich::Topics`).
+    #[serde(default)]
+    pub topics: Vec<Topic>,
+    /// Keyphrases and entity names, best first (filled by `enrich::Keywords`).
+    #[serde(default)]
+    pub keywords: Vec<Keyword>,
+    /// A lede-based summary: the first sentences of the body (filled by `enrich::Summary`).
+    #[serde(default)]
+    pub summary: Option<String>,
     /// How damaged the copy looked, and where (filled by `normalise::Repair`).
     pub quality: Quality,
+    /// 64-bit SimHash of the body (filled by `enrich::Fingerprint`).
+    #[serde(default)]
+    pub fingerprint: Option<u64>,
+    /// Whether this is a new story, a version, a duplicate or a notice about another story
+    /// (filled by `state::Identity`).
+    #[serde(default)]
+    pub identity: StoryIdentity,
+}
+
+/// How a story relates to the stories seen before it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoryIdentity {
+    /// `new`, `version`, `duplicate` or `near_duplicate`; `unknown` when no state is kept.
+    pub status: IdentityStatus,
+    /// Set when this is a newer version of a story already seen under the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_of: Option<VersionOf>,
+    /// Set for an identical or older re-send of a known story, or a near-duplicate of
+    /// another story.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<DuplicateOf>,
+    /// Set when the story kills, withholds or corrects a story.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
+}
+
+/// The identity classes, see [`StoryIdentity::status`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityStatus {
+    /// No story state is kept (dedup disabled).
+    #[default]
+    Unknown,
+    /// First time this id and content are seen.
+    New,
+    /// A newer version of a known id.
+    Version,
+    /// An identical or older re-send of a known id.
+    Duplicate,
+    /// Different id, nearly the same body as a recent story.
+    NearDuplicate,
+}
+
+/// What a new version changed compared with the version seen before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionOf {
+    /// The story id (same as the event's).
+    pub id: String,
+    /// The previous version's `version`, when the wire gave one.
+    pub previous_version: Option<String>,
+    /// Whether the headline changed.
+    pub headline_changed: bool,
+    /// Whether the body changed.
+    pub body_changed: bool,
+    /// Entity names present now but not before.
+    pub entities_added: Vec<String>,
+    /// Entity names present before but not now.
+    pub entities_removed: Vec<String>,
+}
+
+/// Which earlier story this one duplicates, and how closely.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateOf {
+    /// The earlier story's id.
+    pub id: String,
+    /// Fingerprint similarity in 0.0–1.0 (1.0 for an identical re-send).
+    pub similarity: f64,
+    /// `identical`, `older_version` or `near_duplicate`.
+    pub reason: String,
+}
+
+/// A kill, withhold or correction notice and the story it refers to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `kill`, `withhold` or `correction`.
+    pub kind: String,
+    /// Id of the story it retracts or corrects, when it could be identified.
+    pub target: Option<String>,
+    /// What gave the notice away: `pub_status`, `slugline` or `headline`.
+    pub signal: String,
 }
 
 /// One problem a normalise stage noticed but did not (or may not) fix, e.g. a doubled word
@@ -247,6 +352,199 @@ pub struct PlaceRef {
     pub kind: String,
 }
 
+/// An IPTC Media Topic the story is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topic {
+    /// Media Topic code, e.g. `04000000`; the URI is
+    /// `http://cv.iptc.org/newscodes/mediatopic/` followed by the code.
+    pub code: String,
+    /// The topic's English IPTC label.
+    pub name: String,
+    /// 1 for the 17 top-level topics, 2 for their children; deeper only for codes a
+    /// provider declared.
+    pub level: u8,
+    /// Code of the broader topic (`None` at the top level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// How central the topic is to the story, 0–100 (100 = the strongest topic).
+    pub relevance: u8,
+    /// How sure the classifier is, 0–100 (100 for provider-declared codes).
+    pub confidence: u8,
+    /// Whether the provider declared this topic (or a narrower one).
+    pub provider: bool,
+    /// The cue terms that weighed most, strongest first (empty for declared-only topics).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cues: Vec<String>,
+}
+
+/// Where a keyword came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeywordKind {
+    /// A phrase of one to three words picked from the text.
+    Phrase,
+    /// The canonical name of a person, organisation or place found by `enrich::Entities`.
+    Entity,
+}
+
+/// A keyword or keyphrase of the story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Keyword {
+    /// The keyword as written in the story (its most common spelling).
+    pub text: String,
+    /// Score in 0.0–1.0 relative to the best keyword (1.0).
+    pub score: f64,
+    /// How often it occurs in the headline and body (plural and case variants merged).
+    pub count: usize,
+    /// Phrase or entity name.
+    pub kind: KeywordKind,
+}
+
+/// A byte range `start..end` into [`Story::body_text`], serialised compactly as
+/// `[start, end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[usize; 2]", into = "[usize; 2]")]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+}
+
+impl From<[usize; 2]> for Span {
+    fn from([start, end]: [usize; 2]) -> Self {
+        Self { start, end }
+    }
+}
+
+impl From<Span> for [usize; 2] {
+    fn from(span: Span) -> Self {
+        [span.start, span.end]
+    }
+}
+
+/// The language a story is written in, as detected from its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectedLanguage {
+    /// BCP 47 tag: the ISO 639-1 two-letter code where one exists (`en`, `zh` for Mandarin,
+    /// `fa` for Persian), else the ISO 639-3 code.
+    pub code: String,
+    /// The detector's ISO 639-3 code (`eng`, `cmn`, `pes`).
+    pub iso639_3: String,
+    /// How sure the detector is, 0–100.
+    pub confidence: u8,
+}
+
+/// Whether a quote is given in the speaker's words or reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuoteKind {
+    /// Inside quotation marks.
+    Direct,
+    /// Reported speech: `X said (that) …`, `according to X, …`.
+    Reported,
+}
+
+/// A quote and who said it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// Direct or reported.
+    pub kind: QuoteKind,
+    /// The quoted words without quotation marks (paragraphs of a multi-paragraph quote
+    /// joined by a blank line).
+    pub text: String,
+    /// Byte offset in the body text where the quoted words start (after the opening mark).
+    pub start: usize,
+    /// Byte offset one past the quoted words (before the closing mark).
+    pub end: usize,
+    /// The speaker as written ("he", "Putin", "a report by KCNA"), when attributed.
+    pub speaker: Option<String>,
+    /// Byte span of [`Quote::speaker`] in the body text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker_span: Option<Span>,
+    /// Canonical name of the entity the speaker refers to ("Vladimir Putin" for "Putin" or
+    /// for a "he" that refers back to him), when it could be resolved.
+    pub speaker_entity: Option<String>,
+    /// The attribution cue: the speech verb (`said`, `added`) or `according to`.
+    pub cue: Option<String>,
+}
+
+/// How precise a date expression's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateResolution {
+    /// A calendar day: `2022-08-15`.
+    Day,
+    /// An ISO week: `2022-W32`.
+    Week,
+    /// A month: `2022-07`.
+    Month,
+    /// A year: `2019`.
+    Year,
+    /// A decade: `200X`.
+    Decade,
+    /// A century: `19XX`.
+    Century,
+    /// Recognised as a time expression, but with no calendar value ("century after century").
+    None,
+}
+
+/// Where in a period an expression points: "the early 2000s", "mid-2023", "late July".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateModifier {
+    /// Early part.
+    Early,
+    /// Middle.
+    Mid,
+    /// Late part.
+    Late,
+}
+
+/// The relation a preceding word sets up with the date: "since 2014", "until June".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateRelation {
+    /// From then on.
+    Since,
+    /// Up to then.
+    Until,
+    /// Before then.
+    Before,
+    /// After then.
+    After,
+}
+
+/// A date expression found in the headline or body, normalised against the story's date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateExpr {
+    /// The expression as written ("last July", "15 August 2022").
+    pub text: String,
+    /// Byte offset of its first byte in the body text (in the headline when
+    /// [`DateExpr::in_headline`]).
+    pub start: usize,
+    /// Byte offset one past its last byte.
+    pub end: usize,
+    /// Whether the span is in the headline rather than the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_headline: bool,
+    /// TIMEX3-like value: `2022-08-15`, `2022-W33`, `2022-07`, `2019`, `200X` (decade),
+    /// `19XX` (century); `None` when it has no calendar value or needs a reference date the
+    /// story lacks.
+    pub value: Option<String>,
+    /// How precise `value` is.
+    pub resolution: DateResolution,
+    /// Whether the value depended on the story's reference date ("yesterday", "last July",
+    /// "15 August" without a year).
+    pub relative: bool,
+    /// Early / mid / late part of the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modifier: Option<DateModifier>,
+    /// Since / until / before / after the period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<DateRelation>,
+}
+
 /// A news story as it moves through the pipeline.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Story {
@@ -290,6 +588,9 @@ pub struct Story {
     pub format: Option<WireFormat>,
     /// The character set it was decoded from.
     pub charset: Option<String>,
+    /// The input record's timestamp (Kafka), set by the pipeline before the stages run: the
+    /// last-resort reference date for relative dates.
+    pub record_timestamp: Option<DateTime<Utc>>,
     /// What the enrich stages found.
     pub enrichment: Enrichment,
 }

@@ -61,33 +61,37 @@ fn iptc_suite_should_fail_fails() {
 
 #[test]
 fn every_bundled_story_yields_a_valid_event() {
-    let pipeline = Pipeline::new(&Config::default().pipeline);
-    let source = Source {
-        topic: "stories.raw".into(),
-        partition: 0,
-        offset: 42,
-        timestamp: Some(chrono::Utc::now()),
-    };
+    let pipeline = Pipeline::from_config(&Config::default(), None);
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/stories");
     let mut checked = 0;
+    let mut statuses = Vec::new();
     for path in files(dir)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e != "md"))
     {
+        let source = Source {
+            topic: "stories.raw".into(),
+            partition: 0,
+            offset: checked,
+            timestamp: Some(chrono::Utc::now()),
+        };
         let bytes = std::fs::read(&path).expect("read");
         let processed = pipeline
             .process(&bytes, None, &source)
             .unwrap_or_else(|f| panic!("{}: {f:?}", path.display()));
         let event: Value = serde_json::from_slice(&processed.payload).expect("JSON");
         common::schema::assert_valid_event(&event);
+        statuses.push(event["enrichment"]["identity"]["status"].clone());
         checked += 1;
     }
     assert_eq!(checked, 10);
+    // The bundled set holds two versions of one story (jakarta-rail-v1/v2).
+    assert!(statuses.contains(&Value::from("version")), "{statuses:?}");
 }
 
 #[test]
 fn schema_rejects_extras_in_ninjs_and_wrong_types() {
-    let pipeline = Pipeline::new(&Config::default().pipeline);
+    let pipeline = Pipeline::from_config(&Config::default(), None);
     let processed = pipeline
         .process(b"Headline\n\nBody text.", None, &Source::default())
         .expect("processed");

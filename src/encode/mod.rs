@@ -21,6 +21,41 @@ pub enum EncodeError {
     Json(#[from] serde_json::Error),
 }
 
+/// `[output]`: what is published to the output topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// `event` (default): the whole `copydesk.event/1` envelope (ninjs + enrichment +
+    /// source + processing). `ninjs`: only the ninjs 3.1 object, for consumers that want
+    /// just the standard; the `copydesk.schema` header then says `ninjs/3.1`.
+    #[serde(default)]
+    pub format: OutputFormat,
+}
+
+/// See [`OutputConfig::format`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// The copydesk event envelope.
+    #[default]
+    Event,
+    /// The bare ninjs object.
+    Ninjs,
+}
+
+impl OutputFormat {
+    /// The value of the `copydesk.schema` header for this format.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Self::Event => EVENT_SCHEMA,
+            Self::Ninjs => NINJS_SCHEMA,
+        }
+    }
+}
+
+/// Schema identifier of a bare ninjs payload (`output.format = "ninjs"`).
+pub const NINJS_SCHEMA: &str = "ninjs/3.1";
+
 /// Where the story came from and how long it took: the non-ninjs parts of the envelope.
 #[derive(Debug)]
 pub struct Provenance<'a> {
@@ -79,7 +114,14 @@ pub fn ninjs(story: &Story, id: &str) -> Value {
     if let Some(u) = story.urgency {
         n.insert("urgency".into(), json!(u));
     }
-    if let Some(lang) = &story.declared_language {
+    // the declared language; when the wire declared none, the detected one (also in
+    // enrichment.language, with its confidence)
+    let language = story.declared_language.as_deref().or(story
+        .enrichment
+        .language
+        .as_ref()
+        .map(|l| l.code.as_str()));
+    if let Some(lang) = language {
         n.insert("language".into(), json!(lang));
     }
     if let Some(h) = &story.headline {
@@ -204,6 +246,13 @@ pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
             "quality": story.enrichment.quality,
             "entities": story.enrichment.entities,
             "places": story.enrichment.places,
+            "language": story.enrichment.language,
+            "sentences": story.enrichment.sentences,
+            "sentence_count": story.enrichment.sentences.len(),
+            "quotes": story.enrichment.quotes,
+            "dates": story.enrichment.dates,
+            "fingerprint": story.enrichment.fingerprint.map(|f| format!("{f:016x}")),
+            "identity": story.enrichment.identity,
         },
         "source": {
             "topic": source.topic,
@@ -228,6 +277,19 @@ pub fn encode_event(
     provenance: &Provenance<'_>,
 ) -> Result<Vec<u8>, EncodeError> {
     Ok(serde_json::to_vec(&event(story, id, provenance))?)
+}
+
+/// Encodes the output payload in the configured format.
+pub fn encode(
+    format: OutputFormat,
+    story: &Story,
+    id: &str,
+    provenance: &Provenance<'_>,
+) -> Result<Vec<u8>, EncodeError> {
+    match format {
+        OutputFormat::Event => encode_event(story, id, provenance),
+        OutputFormat::Ninjs => Ok(serde_json::to_vec(&ninjs(story, id))?),
+    }
 }
 
 #[cfg(test)]

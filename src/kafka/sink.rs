@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::offsets::{OffsetTracker, Ticket};
 use crate::config::KafkaConfig;
-use crate::encode::{EVENT_SCHEMA, VERSION};
+use crate::encode::VERSION;
 use crate::pipeline::{Failure, Processed, Source};
 use crate::telemetry::Metrics;
 
@@ -29,17 +29,20 @@ pub enum OutputKind {
     Event,
     /// A dead letter, with its error class.
     DeadLetter(String),
+    /// A story state record for the compacted state topic (answers no input record).
+    State,
 }
 
 /// Travels with a message through librdkafka and comes back in the delivery callback.
 #[derive(Debug)]
 pub struct Delivery {
-    ticket: Ticket,
+    /// The input record this answers; `None` for state records.
+    ticket: Option<Ticket>,
     kind: OutputKind,
     /// The input record's timestamp (ms since the epoch), for end-to-end latency.
     source_ms: Option<i64>,
     /// Released when the delivery is reported: the in-flight budget (back-pressure).
-    _permit: OwnedSemaphorePermit,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Shared state the delivery callback updates.
@@ -66,6 +69,7 @@ impl ProducerContext for SinkContext {
                         self.metrics.events.inc();
                     }
                     OutputKind::DeadLetter(class) => self.metrics.dead_letter(class),
+                    OutputKind::State => return,
                 };
                 let bytes = u64::try_from(message.payload_len()).unwrap_or(0);
                 self.metrics.bytes_out.inc_by(bytes);
@@ -75,18 +79,27 @@ impl ProducerContext for SinkContext {
                         .end_to_end_seconds
                         .observe(age_ms.max(0) as f64 / 1000.0);
                 }
-                if self.tracker.ack(&delivery.ticket) {
-                    self.offsets_moved.notify_one();
+                if let Some(ticket) = &delivery.ticket {
+                    if self.tracker.ack(ticket) {
+                        self.offsets_moved.notify_one();
+                    }
                 }
             }
             Err((err, message)) => {
+                let Some(ticket) = &delivery.ticket else {
+                    // State is an optimisation: a lost state record degrades duplicate
+                    // detection, it loses no story. Not fatal.
+                    self.metrics.state_publish_failures.inc();
+                    tracing::warn!(topic = message.topic(), %err, "state record not published");
+                    return;
+                };
                 self.metrics.failed_deliveries.inc();
                 let reason = format!(
                     "delivery to {} failed for input {}[{}]@{}: {err}",
                     message.topic(),
-                    delivery.ticket.tp.0,
-                    delivery.ticket.tp.1,
-                    delivery.ticket.offset
+                    ticket.tp.0,
+                    ticket.tp.1,
+                    ticket.offset
                 );
                 tracing::error!("{reason}");
                 let mut slot = self.fatal_reason.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,6 +128,9 @@ pub struct Sink {
     producer: ThreadedProducer<SinkContext>,
     output_topic: String,
     dlq_topic: String,
+    state_topic: String,
+    /// `copydesk.schema` header of output messages.
+    schema: &'static str,
 }
 
 impl Sink {
@@ -125,6 +141,7 @@ impl Sink {
         metrics: Arc<Metrics>,
         offsets_moved: Arc<Notify>,
         fatal: CancellationToken,
+        schema: &'static str,
     ) -> Result<Self, KafkaError> {
         let mut client = ClientConfig::new();
         client
@@ -147,6 +164,8 @@ impl Sink {
             producer: client.create_with_context(context)?,
             output_topic: config.output_topic.clone(),
             dlq_topic: config.dlq_topic.clone(),
+            state_topic: config.state_topic.clone(),
+            schema,
         })
     }
 
@@ -176,7 +195,7 @@ impl Sink {
             })
             .insert(Header {
                 key: "copydesk.schema",
-                value: Some(EVENT_SCHEMA),
+                value: Some(self.schema),
             })
             .insert(Header {
                 key: "copydesk.version",
@@ -187,10 +206,10 @@ impl Sink {
                 value: Some(processed.format),
             });
         let delivery = Box::new(Delivery {
-            ticket,
+            ticket: Some(ticket),
             kind: OutputKind::Event,
             source_ms: source.timestamp.map(|t| t.timestamp_millis()),
-            _permit: permit,
+            _permit: Some(permit),
         });
         let record = BaseRecord::with_opaque_to(&self.output_topic, delivery)
             .key(processed.key.as_bytes())
@@ -233,10 +252,10 @@ impl Sink {
                 value: Some(VERSION),
             });
         let delivery = Box::new(Delivery {
-            ticket,
+            ticket: Some(ticket),
             kind: OutputKind::DeadLetter(failure.class.clone()),
             source_ms: original.source.timestamp.map(|t| t.timestamp_millis()),
-            _permit: permit,
+            _permit: Some(permit),
         });
         let mut record = BaseRecord::with_opaque_to(&self.dlq_topic, delivery)
             .payload(original.payload.as_slice())
@@ -245,6 +264,31 @@ impl Sink {
             record = record.key(key.as_slice());
         }
         self.enqueue(record).await
+    }
+
+    /// Enqueues a story state record (key = story id) for the compacted state topic.
+    /// Its delivery acknowledges no input record.
+    pub async fn send_state(&self, key: &str, value: &[u8]) -> Result<(), SinkError> {
+        let delivery = Box::new(Delivery {
+            ticket: None,
+            kind: OutputKind::State,
+            source_ms: None,
+            _permit: None,
+        });
+        let record = BaseRecord::with_opaque_to(&self.state_topic, delivery)
+            .key(key.as_bytes())
+            .payload(value);
+        self.enqueue(record).await
+    }
+
+    /// Answers an input record with no output at all (a re-send dropped by
+    /// `dedup.drop_exact`): its offset may be stored as if an output had been delivered.
+    pub fn acknowledge_without_output(&self, ticket: &Ticket) {
+        let context = self.producer.context();
+        context.metrics.duplicates_dropped.inc();
+        if context.tracker.ack(ticket) {
+            context.offsets_moved.notify_one();
+        }
     }
 
     async fn enqueue(

@@ -71,6 +71,14 @@ pub struct Metrics {
     pub bytes_in: Counter,
     /// Payload bytes acknowledged on the output and DLQ topics.
     pub bytes_out: Counter,
+    /// Stories recognised as re-sends or near-duplicates (published or dropped).
+    pub duplicates: Counter,
+    /// Re-sends dropped by `dedup.drop_exact` (no output; offset stored).
+    pub duplicates_dropped: Counter,
+    /// New versions of known stories.
+    pub versions: Counter,
+    /// State records that could not be published to the state topic (not fatal).
+    pub state_publish_failures: Counter,
     /// Dead letters, summed over classes (kept alongside the family for cheap snapshots).
     dead_letters_total: AtomicU64,
     /// Consumer lag summed over owned partitions, for the progress log.
@@ -90,6 +98,10 @@ pub struct CounterSnapshot {
     pub failed_deliveries: u64,
     /// Rebalances.
     pub rebalances: u64,
+    /// Re-sends dropped by `dedup.drop_exact`.
+    pub duplicates_dropped: u64,
+    /// Stories marked duplicate or near-duplicate.
+    pub duplicates: u64,
 }
 
 impl Default for Metrics {
@@ -114,6 +126,30 @@ impl Metrics {
         let end_to_end_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 20));
         let bytes_in = Counter::default();
         let bytes_out = Counter::default();
+        let duplicates = Counter::default();
+        let duplicates_dropped = Counter::default();
+        let versions = Counter::default();
+        let state_publish_failures = Counter::default();
+        registry.register(
+            "duplicates",
+            "Stories recognised as re-sends or near-duplicates of known stories",
+            duplicates.clone(),
+        );
+        registry.register(
+            "duplicates_dropped",
+            "Re-sends dropped by dedup.drop_exact (no output, offset stored)",
+            duplicates_dropped.clone(),
+        );
+        registry.register(
+            "story_versions",
+            "New versions of known stories",
+            versions.clone(),
+        );
+        registry.register(
+            "state_publish_failures",
+            "State records the state topic did not accept (tracking degrades, nothing is lost)",
+            state_publish_failures.clone(),
+        );
         registry.register(
             "records_consumed",
             "Records read from the input topic",
@@ -184,6 +220,10 @@ impl Metrics {
             end_to_end_seconds,
             bytes_in,
             bytes_out,
+            duplicates,
+            duplicates_dropped,
+            versions,
+            state_publish_failures,
             dead_letters_total: AtomicU64::new(0),
             lag_total: AtomicI64::new(0),
         }
@@ -216,6 +256,8 @@ impl Metrics {
             dead_letters: self.dead_letters_total.load(Ordering::Relaxed),
             failed_deliveries: self.failed_deliveries.get(),
             rebalances: self.rebalances.get(),
+            duplicates_dropped: self.duplicates_dropped.get(),
+            duplicates: self.duplicates.get(),
         }
     }
 

@@ -1,0 +1,175 @@
+//! The compacted state topic: rebuilt into the [`StoryIndex`] at start-up, then followed so
+//! that what other instances of the group publish is known here too.
+//!
+//! The reader is a plain assigned consumer (no group, no commits): every instance reads
+//! every partition from the beginning. Compaction keeps one record per story id, so the
+//! topic stays about as large as the index.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use super::index::StoryIndex;
+use super::record::StoryRecord;
+use super::DedupConfig;
+use crate::config::KafkaConfig;
+
+/// Why the state topic could not be prepared or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateTopicError {
+    /// A Kafka call failed.
+    #[error("state topic {topic}: {source}")]
+    Kafka {
+        /// The state topic.
+        topic: String,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// The topic could not be read to its end in time.
+    #[error("state topic {topic}: not read to its end within {timeout_ms} ms")]
+    Timeout {
+        /// The state topic.
+        topic: String,
+        /// `dedup.rebuild_timeout_ms`.
+        timeout_ms: u64,
+    },
+}
+
+/// Creates the state topic (compacted, retention = `dedup.max_age_s`) unless it exists.
+pub async fn ensure(kafka: &KafkaConfig, dedup: &DedupConfig) -> Result<(), StateTopicError> {
+    let err = |source| StateTopicError::Kafka {
+        topic: kafka.state_topic.clone(),
+        source,
+    };
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", &kafka.brokers);
+    crate::kafka::apply_raw(&mut client, &kafka.client).map_err(err)?;
+    let admin: AdminClient<DefaultClientContext> = client.create().map_err(err)?;
+    let retention = (dedup.max_age_s.saturating_mul(1000)).to_string();
+    let topic = NewTopic::new(&kafka.state_topic, 1, TopicReplication::Fixed(-1))
+        .set("cleanup.policy", "compact,delete")
+        .set("retention.ms", &retention);
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for result in admin.create_topics([&topic], &options).await.map_err(err)? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => return Err(err(KafkaError::AdminOp(code))),
+        }
+    }
+    Ok(())
+}
+
+/// An assigned reader of the state topic.
+pub struct StateReader {
+    consumer: BaseConsumer,
+    topic: String,
+}
+
+impl StateReader {
+    /// Connects and assigns every partition of the topic from the beginning.
+    pub fn connect(kafka: &KafkaConfig) -> Result<Self, StateTopicError> {
+        let err = |source| StateTopicError::Kafka {
+            topic: kafka.state_topic.clone(),
+            source,
+        };
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &kafka.brokers)
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .set("fetch.wait.max.ms", "100");
+        crate::kafka::apply_raw(&mut client, &kafka.client).map_err(err)?;
+        let consumer: BaseConsumer = client.create().map_err(err)?;
+        let metadata = consumer
+            .fetch_metadata(Some(&kafka.state_topic), Duration::from_secs(10))
+            .map_err(err)?;
+        let mut tpl = TopicPartitionList::new();
+        for topic in metadata.topics() {
+            for partition in topic.partitions() {
+                tpl.add_partition_offset(&kafka.state_topic, partition.id(), Offset::Beginning)
+                    .map_err(err)?;
+            }
+        }
+        consumer.assign(&tpl).map_err(err)?;
+        Ok(Self {
+            consumer,
+            topic: kafka.state_topic.clone(),
+        })
+    }
+
+    fn apply(&self, index: &StoryIndex, message: &rdkafka::message::BorrowedMessage<'_>) {
+        match message.payload() {
+            None => {
+                if let Some(id) = message.key().and_then(|k| std::str::from_utf8(k).ok()) {
+                    index.forget(id);
+                }
+            }
+            Some(bytes) => match StoryRecord::from_bytes(bytes) {
+                Some(record) => index.apply(record, Utc::now()),
+                None => tracing::debug!(offset = message.offset(), "skipping foreign state record"),
+            },
+        }
+    }
+
+    /// Reads up to the end the topic had when called (blocking). Returns records applied.
+    pub fn rebuild(&self, index: &StoryIndex, timeout: Duration) -> Result<usize, StateTopicError> {
+        let err = |source| StateTopicError::Kafka {
+            topic: self.topic.clone(),
+            source,
+        };
+        let deadline = Instant::now() + timeout;
+        let assignment = self.consumer.assignment().map_err(err)?;
+        let mut ends = Vec::new();
+        for el in assignment.elements() {
+            let (low, high) = self
+                .consumer
+                .fetch_watermarks(&self.topic, el.partition(), Duration::from_secs(10))
+                .map_err(err)?;
+            if high > low {
+                ends.push((el.partition(), high));
+            }
+        }
+        let mut applied = 0;
+        let mut positions: std::collections::HashMap<i32, i64> = Default::default();
+        while ends
+            .iter()
+            .any(|(p, high)| positions.get(p).is_none_or(|pos| pos + 1 < *high))
+        {
+            if Instant::now() > deadline {
+                return Err(StateTopicError::Timeout {
+                    topic: self.topic.clone(),
+                    timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+            match self.consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(message)) => {
+                    positions.insert(message.partition(), message.offset());
+                    self.apply(index, &message);
+                    applied += 1;
+                }
+                Some(Err(e)) => tracing::warn!(err = %e, "state topic read error"),
+                None => {}
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Applies what arrives until `stop` (blocking; run on a blocking thread).
+    pub fn follow(self, index: Arc<StoryIndex>, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            match self.consumer.poll(Duration::from_millis(200)) {
+                Some(Ok(message)) => self.apply(&index, &message),
+                Some(Err(e)) => tracing::debug!(err = %e, "state topic read error"),
+                None => {}
+            }
+        }
+    }
+}
