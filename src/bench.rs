@@ -273,6 +273,7 @@ fn daemon_config(base: &Config, brokers: &str, t: &BenchTopics) -> Config {
     c.kafka.input_topic = t.input.clone();
     c.kafka.output_topic = t.output.clone();
     c.kafka.dlq_topic = t.dlq.clone();
+    c.kafka.state_topic = format!("{}.state", t.group);
     c.http.enabled = false;
     c.log.progress_interval_ms = 0;
     c
@@ -299,6 +300,7 @@ async fn run_mode(
             let mut config = daemon_config(base, brokers, &t);
             if mode == "passthrough" {
                 config.pipeline.stages = all_stages_off();
+                config.dedup.enabled = false;
             }
             let daemon = Daemon::new(config)?;
             let stop = stop.clone();

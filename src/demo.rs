@@ -96,6 +96,8 @@ pub async fn run(
             embedded.create_topic(&topics.0, 3)?;
             embedded.create_topic(&topics.1, 3)?;
             embedded.create_topic(&topics.2, 1)?;
+            // The mock cluster does not implement CreateTopics; the daemon finds this one.
+            embedded.create_topic(&config.kafka.state_topic, 1)?;
             tracing::info!(%brokers, "embedded broker started");
             (brokers, topics)
         }
@@ -117,6 +119,9 @@ pub async fn run(
     config.kafka.input_topic = topics.0.clone();
     config.kafka.output_topic = topics.1.clone();
     config.kafka.dlq_topic = topics.2.clone();
+    if options.brokers.is_some() {
+        config.kafka.state_topic = format!("copydesk-demo-{run_id}.state");
+    }
     // The mock broker answers faster than a real one; a short heartbeat makes the group join
     // quick too.
     config

@@ -167,7 +167,7 @@ impl Identity {
         source: &Source,
         now: DateTime<Utc>,
     ) -> Outcome {
-        let record = StoryRecord::of(story, id, source, now);
+        let mut record = StoryRecord::of(story, id, source, now);
         let notice = notice_kind(story);
         let (identity, drop) = self.index.with(|view| {
             // The same input record read again (after a crash or rebalance) is a replay:
@@ -183,6 +183,11 @@ impl Identity {
             let mut keep_old = false;
             let mut drop = false;
             if let Some(old) = &known {
+                // Kill and correction versions often drop the slug; keep the story's own so
+                // a later notice that names it still finds it.
+                if record.slug.is_none() {
+                    record.slug.clone_from(&old.slug);
+                }
                 let same_text =
                     old.body_hash == record.body_hash && old.headline_hash == record.headline_hash;
                 match is_newer(&record, old) {

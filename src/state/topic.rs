@@ -53,6 +53,20 @@ pub async fn ensure(kafka: &KafkaConfig, dedup: &DedupConfig) -> Result<(), Stat
     client.set("bootstrap.servers", &kafka.brokers);
     crate::kafka::apply_raw(&mut client, &kafka.client).map_err(err)?;
     let admin: AdminClient<DefaultClientContext> = client.create().map_err(err)?;
+    // Look first: creating needs admin rights (and an ACL) that reading and writing do not,
+    // and some Kafka-protocol brokers do not implement CreateTopics at all.
+    let exists = admin
+        .inner()
+        .fetch_metadata(Some(&kafka.state_topic), Duration::from_secs(10))
+        .map_err(err)?
+        .topics()
+        .iter()
+        .any(|t| {
+            t.name() == kafka.state_topic && t.error().is_none() && !t.partitions().is_empty()
+        });
+    if exists {
+        return Ok(());
+    }
     let retention = (dedup.max_age_s.saturating_mul(1000)).to_string();
     let topic = NewTopic::new(&kafka.state_topic, 1, TopicReplication::Fixed(-1))
         .set("cleanup.policy", "compact,delete")
@@ -83,6 +97,9 @@ impl StateReader {
         let mut client = ClientConfig::new();
         client
             .set("bootstrap.servers", &kafka.brokers)
+            // librdkafka wants a group id even for manual assignment; this one never joins
+            // a group or commits (no subscribe, no auto-commit).
+            .set("group.id", format!("{}.state-reader", kafka.group_id))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
             .set("fetch.wait.max.ms", "100");

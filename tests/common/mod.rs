@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 pub const INPUT: &str = "stories.raw";
 pub const OUTPUT: &str = "stories.enriched";
 pub const DLQ: &str = "stories.dlq";
+pub const STATE: &str = "stories.state";
 
 /// A broker with the three topics created.
 pub fn broker(input_partitions: i32) -> EmbeddedBroker {
@@ -32,6 +33,7 @@ pub fn broker(input_partitions: i32) -> EmbeddedBroker {
         .expect("input topic");
     broker.create_topic(OUTPUT, 1).expect("output topic");
     broker.create_topic(DLQ, 1).expect("dlq topic");
+    broker.create_topic(STATE, 1).expect("state topic");
     broker
 }
 
@@ -49,6 +51,7 @@ pub fn config(brokers: &str, group: &str) -> Config {
     config.kafka.input_topic = INPUT.into();
     config.kafka.output_topic = OUTPUT.into();
     config.kafka.dlq_topic = DLQ.into();
+    config.kafka.state_topic = STATE.into();
     config
         .kafka
         .consumer
