@@ -1,15 +1,18 @@
 //! Enrich throughput over the GUM news dev stories (`../shared/data/gum-dev/*.txt`).
 //!
-//! Two measurements, both reported as stories/s (criterion "elements") for one core:
+//! Every measurement is reported as stories/s (criterion "elements") for one core:
 //! `entities` runs the entity stage alone (tokenize, features, tagger, post-processing,
-//! place resolution); `pipeline` runs the whole chain `copydesk eval` runs (decode, normalise,
-//! every enrich stage, encode). Each checks that the output is not empty before timing.
+//! place resolution); `language`, `sentences`, `quotes` (given the sentences and entities)
+//! and `dates` (headline and body) each run one stage's work alone; `pipeline` runs the whole
+//! chain `copydesk eval` runs (decode, normalise, every enrich stage, encode). Each checks
+//! that the output is not empty before timing.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use copydesk::config::PipelineConfig;
-use copydesk::enrich::entities;
+use copydesk::enrich::sentences::split_sentences;
+use copydesk::enrich::{dates, entities, quotes, Language};
 use copydesk::pipeline::{Pipeline, Source};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -57,6 +60,65 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (h, body) in &split {
                 black_box(entities::extract(Some(black_box(h)), black_box(body)));
+            }
+        })
+    });
+    // the stages of issue #4, each alone on the same stories
+    let language = Language::new();
+    assert!(
+        split
+            .iter()
+            .any(|(h, b)| language.detect(Some(h), b).is_some()),
+        "no language detected"
+    );
+    group.bench_function("language", |b| {
+        b.iter(|| {
+            for (h, body) in &split {
+                black_box(language.detect(Some(black_box(h)), black_box(body)));
+            }
+        })
+    });
+    group.bench_function("sentences", |b| {
+        b.iter(|| {
+            for (_, body) in &split {
+                black_box(split_sentences(black_box(body)));
+            }
+        })
+    });
+    // quotes get the sentences and entities the earlier stages computed
+    let prepared: Vec<_> = split
+        .iter()
+        .map(|(h, body)| {
+            (
+                *body,
+                split_sentences(body),
+                entities::extract(Some(h), body).0,
+            )
+        })
+        .collect();
+    let quoted: usize = prepared
+        .iter()
+        .map(|(body, s, e)| quotes::extract(body, s, e).len())
+        .sum();
+    assert!(quoted > 0, "no quotes found");
+    group.bench_function("quotes", |b| {
+        b.iter(|| {
+            for (body, sentences, found) in &prepared {
+                black_box(quotes::extract(black_box(body), sentences, found));
+            }
+        })
+    });
+    let reference = chrono::NaiveDate::from_ymd_opt(2022, 8, 16);
+    let dated: usize = split
+        .iter()
+        .map(|(_, body)| dates::extract(body, reference, false).len())
+        .sum();
+    assert!(dated > 0, "no dates found");
+    group.bench_function("dates", |b| {
+        b.iter(|| {
+            for (h, body) in &split {
+                black_box(dates::extract(black_box(h), reference, true));
+                black_box(dates::extract(black_box(body), reference, false));
             }
         })
     });

@@ -48,6 +48,7 @@ const MONTH_ANY: &str = "(?:January|February|March|April|May|June|July|August|Se
 const ORDINALS: &str = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\
     eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|\
     nineteenth|twentieth|twenty[\\x20-]first|twenty[\\x20-]second";
+#[rustfmt::skip]
 const NUMBER_WORDS: &[&str] = &[
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve",
@@ -86,6 +87,7 @@ static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Words in the clause before a date that make a bare month or weekday point forward.
+#[rustfmt::skip]
 const FUTURE_CUES: &[&str] = &[
     "will", "ll", "shall", "due", "expected", "scheduled", "upcoming",
 ];
@@ -252,39 +254,34 @@ fn day_without_year(reference: NaiveDate, month: u32, day: u32, future: bool) ->
     if future && this_year < reference {
         return NaiveDate::from_ymd_opt(reference.year() + 1, month, day);
     }
-    if !future && this_year > reference + Days::new(31) {
+    if !future && this_year > reference.checked_add_days(Days::new(31))? {
         return NaiveDate::from_ymd_opt(reference.year() - 1, month, day);
     }
     Some(this_year)
 }
 
-/// A weekday relative to the reference day.
-fn weekday_date(reference: NaiveDate, day: Weekday, which: Option<&str>, future: bool) -> NaiveDate {
-    let back = (7 + reference.weekday().num_days_from_monday() - day.num_days_from_monday()) % 7;
+/// A weekday relative to the reference day (`None` only at the ends of the calendar).
+fn weekday_date(
+    reference: NaiveDate,
+    day: Weekday,
+    which: Option<&str>,
+    future: bool,
+) -> Option<NaiveDate> {
+    let shift = |days: i64| reference.checked_add_signed(chrono::TimeDelta::days(days));
+    let (today, wanted) = (
+        i64::from(reference.weekday().num_days_from_monday()),
+        i64::from(day.num_days_from_monday()),
+    );
+    let back = (7 + today - wanted) % 7;
     let forward = (7 - back) % 7;
-    let back_date = reference - Days::new(u64::from(back));
-    let forward_date = reference + Days::new(u64::from(forward));
     match which.map(str::to_ascii_lowercase).as_deref() {
-        Some("last") => {
-            if back == 0 {
-                reference - Days::new(7)
-            } else {
-                back_date
-            }
-        }
-        Some("next") => {
-            if forward == 0 {
-                reference + Days::new(7)
-            } else {
-                forward_date
-            }
-        }
-        Some("this") => {
-            let monday = reference - Days::new(u64::from(reference.weekday().num_days_from_monday()));
-            monday + Days::new(u64::from(day.num_days_from_monday()))
-        }
-        _ if future => forward_date,
-        _ => back_date,
+        Some("last") if back == 0 => shift(-7),
+        Some("last") => shift(-back),
+        Some("next") if forward == 0 => shift(7),
+        Some("next") => shift(forward),
+        Some("this") => shift(wanted - today),
+        _ if future => shift(forward),
+        _ => shift(-back),
     }
 }
 
@@ -418,6 +415,9 @@ fn resolve(
             .map(|r| r.with_modifier(get("dec_mod").and_then(modifier)));
     }
     if let Some(n) = get("cent_n").and_then(|n| n.parse::<i32>().ok()) {
+        if !(1..=30).contains(&n) {
+            return None;
+        }
         return Resolved::fixed(century((n - 1) * 100), DateResolution::Century);
     }
     if let Some(n) = get("cent_w").and_then(ordinal) {
@@ -461,7 +461,9 @@ fn resolve(
         return relative_period(reference, &unit.to_ascii_lowercase(), delta);
     }
     if let Some(day) = get("wd").and_then(weekday) {
-        let value = reference.map(|r| ymd(weekday_date(r, day, get("wd_w"), future())));
+        let value = reference
+            .and_then(|r| weekday_date(r, day, get("wd_w"), future()))
+            .map(ymd);
         return Resolved::relative(value, DateResolution::Day);
     }
     if let (Some(n), Some(unit)) = (get("ago_n"), get("ago_u")) {
@@ -602,36 +604,210 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &str, Option<&str>, R, bool)] = &[
-            ("It was signed on 15 August 2022.", "15 August 2022", Some("2022-08-15"), R::Day, false),
-            ("It was signed on August 15, 2022.", "August 15, 2022", Some("2022-08-15"), R::Day, false),
+            (
+                "It was signed on 15 August 2022.",
+                "15 August 2022",
+                Some("2022-08-15"),
+                R::Day,
+                false,
+            ),
+            (
+                "It was signed on August 15, 2022.",
+                "August 15, 2022",
+                Some("2022-08-15"),
+                R::Day,
+                false,
+            ),
             ("He met Kim in 2019.", "2019", Some("2019"), R::Year, false),
-            ("Last July, North Korea recognised them.", "Last July", Some("2022-07"), R::Month, true),
-            ("In February, Moscow signed a decree.", "February", Some("2022-02"), R::Month, true),
-            ("In October, talks collapsed.", "October", Some("2021-10"), R::Month, true),
-            ("Talks will resume in October.", "October", Some("2022-10"), R::Month, true),
-            ("occupied by separatists since 2014.", "2014", Some("2014"), R::Year, false),
-            ("estranged since the early 2000s.", "the early 2000s", Some("200X"), R::Decade, false),
-            ("consolidated century after century.", "century after century", None, R::None, false),
-            ("The minister spoke on Tuesday.", "Tuesday", Some("2022-08-16"), R::Day, true),
-            ("The minister spoke on Monday.", "Monday", Some("2022-08-15"), R::Day, true),
-            ("The minister spoke on Wednesday.", "Wednesday", Some("2022-08-10"), R::Day, true),
-            ("The minister will speak on Wednesday.", "Wednesday", Some("2022-08-17"), R::Day, true),
-            ("She left yesterday.", "yesterday", Some("2022-08-15"), R::Day, true),
-            ("Markets fell today.", "today", Some("2022-08-16"), R::Day, true),
-            ("Prices rose last week.", "last week", Some("2022-W32"), R::Week, true),
-            ("It opens next month.", "next month", Some("2022-09"), R::Month, true),
-            ("The report was dated 2022-08-15T10:00Z.", "2022-08-15T10:00Z", Some("2022-08-15"), R::Day, false),
-            ("Growth is expected by mid-2023.", "mid-2023", Some("2023"), R::Year, false),
-            ("The 1990s were different.", "The 1990s", Some("199X"), R::Decade, false),
-            ("KYIV, Aug 16 (Reuters) - Shelling", "Aug 16", Some("2022-08-16"), R::Day, true),
-            ("Prices in March 2020 fell.", "March 2020", Some("2020-03"), R::Month, false),
-            ("It happened three years ago.", "three years ago", Some("2019"), R::Year, true),
-            ("the 20th century", "the 20th century", Some("19XX"), R::Century, false),
-            ("in the nineteenth century", "the nineteenth century", Some("18XX"), R::Century, false),
-            ("Music of the '80s", "the '80s", Some("198X"), R::Decade, true),
-            ("The vote is on Jan. 5.", "Jan. 5", Some("2022-01-05"), R::Day, true),
-            ("The summit opens on 2 September.", "2 September", Some("2022-09-02"), R::Day, true),
-            ("The summit was on 2 December.", "2 December", Some("2021-12-02"), R::Day, true),
+            (
+                "Last July, North Korea recognised them.",
+                "Last July",
+                Some("2022-07"),
+                R::Month,
+                true,
+            ),
+            (
+                "In February, Moscow signed a decree.",
+                "February",
+                Some("2022-02"),
+                R::Month,
+                true,
+            ),
+            (
+                "In October, talks collapsed.",
+                "October",
+                Some("2021-10"),
+                R::Month,
+                true,
+            ),
+            (
+                "Talks will resume in October.",
+                "October",
+                Some("2022-10"),
+                R::Month,
+                true,
+            ),
+            (
+                "occupied by separatists since 2014.",
+                "2014",
+                Some("2014"),
+                R::Year,
+                false,
+            ),
+            (
+                "estranged since the early 2000s.",
+                "the early 2000s",
+                Some("200X"),
+                R::Decade,
+                false,
+            ),
+            (
+                "consolidated century after century.",
+                "century after century",
+                None,
+                R::None,
+                false,
+            ),
+            (
+                "The minister spoke on Tuesday.",
+                "Tuesday",
+                Some("2022-08-16"),
+                R::Day,
+                true,
+            ),
+            (
+                "The minister spoke on Monday.",
+                "Monday",
+                Some("2022-08-15"),
+                R::Day,
+                true,
+            ),
+            (
+                "The minister spoke on Wednesday.",
+                "Wednesday",
+                Some("2022-08-10"),
+                R::Day,
+                true,
+            ),
+            (
+                "The minister will speak on Wednesday.",
+                "Wednesday",
+                Some("2022-08-17"),
+                R::Day,
+                true,
+            ),
+            (
+                "She left yesterday.",
+                "yesterday",
+                Some("2022-08-15"),
+                R::Day,
+                true,
+            ),
+            (
+                "Markets fell today.",
+                "today",
+                Some("2022-08-16"),
+                R::Day,
+                true,
+            ),
+            (
+                "Prices rose last week.",
+                "last week",
+                Some("2022-W32"),
+                R::Week,
+                true,
+            ),
+            (
+                "It opens next month.",
+                "next month",
+                Some("2022-09"),
+                R::Month,
+                true,
+            ),
+            (
+                "The report was dated 2022-08-15T10:00Z.",
+                "2022-08-15T10:00Z",
+                Some("2022-08-15"),
+                R::Day,
+                false,
+            ),
+            (
+                "Growth is expected by mid-2023.",
+                "mid-2023",
+                Some("2023"),
+                R::Year,
+                false,
+            ),
+            (
+                "The 1990s were different.",
+                "The 1990s",
+                Some("199X"),
+                R::Decade,
+                false,
+            ),
+            (
+                "KYIV, Aug 16 (Reuters) - Shelling",
+                "Aug 16",
+                Some("2022-08-16"),
+                R::Day,
+                true,
+            ),
+            (
+                "Prices in March 2020 fell.",
+                "March 2020",
+                Some("2020-03"),
+                R::Month,
+                false,
+            ),
+            (
+                "It happened three years ago.",
+                "three years ago",
+                Some("2019"),
+                R::Year,
+                true,
+            ),
+            (
+                "the 20th century",
+                "the 20th century",
+                Some("19XX"),
+                R::Century,
+                false,
+            ),
+            (
+                "in the nineteenth century",
+                "the nineteenth century",
+                Some("18XX"),
+                R::Century,
+                false,
+            ),
+            (
+                "Music of the '80s",
+                "the '80s",
+                Some("198X"),
+                R::Decade,
+                true,
+            ),
+            (
+                "The vote is on Jan. 5.",
+                "Jan. 5",
+                Some("2022-01-05"),
+                R::Day,
+                true,
+            ),
+            (
+                "The summit opens on 2 September.",
+                "2 September",
+                Some("2022-09-02"),
+                R::Day,
+                true,
+            ),
+            (
+                "The summit was on 2 December.",
+                "2 December",
+                Some("2021-12-02"),
+                R::Day,
+                true,
+            ),
         ];
         for &(text, expr, value, resolution, relative) in cases {
             let got = extract(text, reference(), false);
@@ -692,9 +868,13 @@ mod tests {
             (Some("this"), false, 16),
             (None, true, 16),
         ] {
-            assert_eq!(weekday_date(r, tue, which, future).day(), want, "{which:?}");
+            let got = weekday_date(r, tue, which, future).map(|d| d.day());
+            assert_eq!(got, Some(want), "{which:?}");
         }
-        assert_eq!(weekday_date(r, Weekday::Sun, Some("this"), false).day(), 21);
+        let sunday = weekday_date(r, Weekday::Sun, Some("this"), false);
+        assert_eq!(sunday.map(|d| d.day()), Some(21));
+        let saturday = weekday_date(r, Weekday::Sat, None, false);
+        assert_eq!(saturday.map(|d| d.day()), Some(13));
     }
 
     #[test]
@@ -720,7 +900,9 @@ mod tests {
         let story = Story {
             headline: Some("Talks resume on Monday".into()),
             body: vec![crate::story::Block::paragraph("They met in 2019.")],
-            version_created: reference().and_then(|d| d.and_hms_opt(9, 0, 0)).map(|d| d.and_utc()),
+            version_created: reference()
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .map(|d| d.and_utc()),
             ..Story::default()
         };
         let out = Dates::new().process(story).expect("ok");

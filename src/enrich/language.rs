@@ -223,7 +223,11 @@ mod tests {
             ),
             (None, "", None),
             (Some("Short"), "Too short.", None),
-            (None, "1234 5678 9012 — 3456 !!! ??? ... 7890 1234 5678", None),
+            (
+                None,
+                "1234 5678 9012 — 3456 !!! ??? ... 7890 1234 5678",
+                None,
+            ),
         ] {
             let got = lang.detect(headline, body);
             assert_eq!(got.as_ref().map(|l| l.code.as_str()), want, "{body:?}");

@@ -109,27 +109,48 @@ static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         .unwrap_or_else(|err| panic!("speech verb matcher: {err}"))
 });
 
-const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "I", "He", "She", "They", "It", "We"];
-
-/// Words skipped between a speaker and the verb: "he also said", "Putin has repeatedly said".
-const BETWEEN: &[&str] = &[
-    "also", "later", "then", "once", "previously", "earlier", "again", "further", "has", "had",
-    "have", "was", "is", "would", "will", "had", "never", "not", "recently", "reportedly",
-    "repeatedly", "separately", "publicly", "privately", "quickly", "simply", "just", "subsequently",
+#[rustfmt::skip]
+const PRONOUNS: &[&str] = &[
+    "he", "she", "they", "it", "we", "I", "He", "She", "They", "It", "We",
 ];
 
+/// Words skipped between a speaker and the verb: "he also said", "Putin has repeatedly said".
+#[rustfmt::skip]
+const BETWEEN: &[&str] = &[
+    "did", "does", "do", "could", "can", "may", "might", "should", "also", "later", "then",
+    "once", "previously", "earlier", "again", "further", "has", "had", "have", "was", "is",
+    "would", "will", "had", "never", "not", "recently", "reportedly", "repeatedly",
+    "separately", "publicly", "privately", "quickly", "simply", "just", "subsequently",
+];
+
+/// Lower-case words inside names and titles ("Council of Europe", "Ambassador to the United
+/// States"), optionally followed by "the".
+const CONNECTORS: &[&str] = &["of", "for", "to", "and", "on", "in"];
+
+/// How many connector words start `words` ("of", "for the"): 0, 1 or 2.
+fn connector_len(words: &[Word<'_>]) -> usize {
+    match words {
+        [w, the, ..] if CONNECTORS.contains(&w.text) && the.text == "the" => 2,
+        [w, ..] if CONNECTORS.contains(&w.text) => 1,
+        _ => 0,
+    }
+}
+
 /// Words that end a lower-case speaker phrase going backwards.
+#[rustfmt::skip]
 const CLAUSE_WORDS: &[&str] = &[
     "that", "which", "who", "whom", "and", "but", "or", "when", "while", "as", "because",
     "after", "before", "if", "where", "since", "so", "than", "what", "whether",
 ];
 
+#[rustfmt::skip]
 const DETERMINERS: &[&str] = &[
     "the", "a", "an", "his", "her", "its", "their", "our", "this", "these", "those", "such",
     "The", "A", "An", "His", "Her", "Its", "Their", "Our", "This", "These", "Those",
 ];
 
 /// Capitalised words that do not start a name (sentence openers, months, weekdays).
+#[rustfmt::skip]
 const NOT_NAMES: &[&str] = &[
     "In", "On", "At", "The", "A", "An", "But", "And", "Or", "So", "After", "Before", "When",
     "While", "As", "If", "Then", "Also", "However", "Meanwhile", "According", "Last", "Next",
@@ -140,11 +161,13 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 /// Lower-case particles inside names: "Ursula von der Leyen", "Bashar al-Assad".
+#[rustfmt::skip]
 const PARTICLES: &[&str] = &[
     "de", "del", "der", "van", "von", "bin", "ibn", "al", "da", "di", "du", "la", "le", "dos",
 ];
 
 /// Role words: "the president said" refers to the last person with that role.
+#[rustfmt::skip]
 const ROLES: &[&str] = &[
     "president", "minister", "leader", "chancellor", "premier", "spokesman", "spokeswoman",
     "spokesperson", "secretary", "governor", "mayor", "senator", "general", "ambassador",
@@ -288,8 +311,14 @@ fn is_capitalised(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
 
+fn is_negation(word: &str) -> bool {
+    matches!(word, "not" | "never") || word.ends_with("n't") || word.ends_with("n’t")
+}
+
 fn is_adverb(word: &str) -> bool {
-    BETWEEN.contains(&word) || (word.len() > 4 && word.ends_with("ly") && !is_capitalised(word))
+    BETWEEN.contains(&word)
+        || is_negation(word)
+        || (word.len() > 4 && word.ends_with("ly") && !is_capitalised(word))
 }
 
 /// The speaker before a cue: the words between `from` and the cue at `cue_start`.
@@ -297,6 +326,9 @@ fn speaker_before(text: &str, from: usize, cue_start: usize) -> Option<Span> {
     let words = words_before(text, from, cue_start);
     let mut n = words.len();
     while n > 0 && is_adverb(words[n - 1].text) {
+        if is_negation(words[n - 1].text) {
+            return None; // "officials have not said why"
+        }
         n -= 1;
     }
     let words = &words[..n];
@@ -315,13 +347,23 @@ fn speaker_before(text: &str, from: usize, cue_start: usize) -> Option<Span> {
         if NOT_NAMES.contains(&last.text) {
             return None;
         }
+        let is_name = |w: &str| is_capitalised(w) && !NOT_NAMES.contains(&w);
         while first > 0 {
             let w = words[first - 1].text;
-            if (is_capitalised(w) && !NOT_NAMES.contains(&w)) || PARTICLES.contains(&w) {
+            if is_name(w) || PARTICLES.contains(&w) {
                 first -= 1;
-            } else {
-                break;
+                continue;
             }
+            // "Council of Europe", "Office for the Coordination of Humanitarian Affairs"
+            let connectors = [2, 1]
+                .into_iter()
+                .find(|&k| first > k && connector_len(&words[first - k..first]) == k)
+                .unwrap_or(0);
+            if connectors > 0 && is_name(words[first - connectors - 1].text) {
+                first -= connectors + 1;
+                continue;
+            }
+            break;
         }
         while PARTICLES.contains(&words[first].text) && first < words.len() - 1 {
             first += 1;
@@ -391,10 +433,49 @@ fn speaker_after(text: &str, cue_end: usize, to: usize) -> Option<Span> {
 /// The `according to X` phrase: up to punctuation, at most eight words.
 fn according_speaker(text: &str, cue_end: usize, to: usize) -> Option<Span> {
     let words = words_after(text, cue_end, to, 8);
-    let (first, last) = (words.first()?, words.last()?);
+    let first = words.first()?;
+    let the_name = first.text == "the" && words.get(1).is_some_and(|w| is_capitalised(w.text));
+    let mut last = 0;
+    if is_capitalised(first.text) || the_name {
+        // a name: the capitalised run, with "of", "for the" … between capitalised words
+        let mut i = usize::from(the_name);
+        while i < words.len() {
+            if is_capitalised(words[i].text) {
+                last = i;
+                i += 1;
+                continue;
+            }
+            let connectors = connector_len(&words[i..]);
+            match words.get(i + connectors) {
+                Some(w) if connectors > 0 && is_capitalised(w.text) => i += connectors,
+                _ => break,
+            }
+        }
+        // "the Afghan team's coach," — a short noun phrase up to punctuation is kept whole
+        if words.len() < 8
+            && words.len() - last <= 3
+            && words[last + 1..].iter().all(|w| !is_capitalised(w.text))
+        {
+            last = words.len() - 1;
+        }
+    } else {
+        // a common-noun phrase; a determiner not after a preposition starts the clause
+        // ("according to officials the plan …")
+        for i in 1..words.len().min(6) {
+            if DETERMINERS.contains(&words[i].text) && !PREPOSITIONS.contains(&words[i - 1].text) {
+                break;
+            }
+            last = i;
+        }
+        while last > 0
+            && (PREPOSITIONS.contains(&words[last].text) || DETERMINERS.contains(&words[last].text))
+        {
+            last -= 1;
+        }
+    }
     Some(Span {
         start: first.start,
-        end: last.end,
+        end: words[last].end,
     })
 }
 
@@ -529,7 +610,10 @@ fn resolve_speaker(text: &str, span: Span, entities: &[Entity]) -> Option<String
     let inside = entities
         .iter()
         .flat_map(|e| e.mentions.iter().map(move |m| (e, m)))
-        .filter(|(_, m)| m.start < span.end && m.end > span.start)
+        .filter(|(e, m)| m.start < span.end && m.end > span.start && e.named)
+        // a place counts only as the head ("Russia said"), not as a modifier ("the Afghan
+        // team's coach")
+        .filter(|(e, m)| e.kind != EntityKind::Place || m.end == span.end)
         .min_by_key(|(e, m)| (rank(e.kind), std::cmp::Reverse(m.start)));
     if let Some((e, _)) = inside {
         return Some(e.name.clone());
@@ -540,9 +624,7 @@ fn resolve_speaker(text: &str, span: Span, entities: &[Entity]) -> Option<String
         entities
             .iter()
             .filter(|e| e.kind == kind)
-            .filter(|e| {
-                role.is_none_or(|r| e.roles.iter().any(|x| x.to_lowercase().contains(r)))
-            })
+            .filter(|e| role.is_none_or(|r| e.roles.iter().any(|x| x.to_lowercase().contains(r))))
             .filter_map(|e| {
                 e.mentions
                     .iter()
@@ -562,18 +644,18 @@ fn resolve_speaker(text: &str, span: Span, entities: &[Entity]) -> Option<String
     }
     if is_capitalised(last_word) {
         let by_name = entities.iter().find(|e| {
-                e.name == speaker
-                    || e.name
-                        .strip_suffix(last_word)
-                        .is_some_and(|rest| rest.is_empty() || rest.ends_with(' '))
-            });
+            e.name == speaker
+                || e.name
+                    .strip_suffix(last_word)
+                    .is_some_and(|rest| rest.is_empty() || rest.ends_with(' '))
+        });
         if let Some(e) = by_name {
             return Some(e.name.clone());
         }
     }
-    let role = ROLES
-        .iter()
-        .find(|r| lower.ends_with(*r) && (lower.starts_with("the ") || lower.starts_with("his ")))?;
+    let role = ROLES.iter().find(|r| {
+        lower.ends_with(*r) && (lower.starts_with("the ") || lower.starts_with("his "))
+    })?;
     before(EntityKind::Person, Some(role))
 }
 
@@ -614,8 +696,8 @@ pub fn extract(text: &str, sentences: &[(usize, usize)], entities: &[Entity]) ->
     }
     inherit_speakers(text, &mut quotes);
     // reported speech
-    for cue in cues.iter().filter(|c| !c.used) {
-        if let Some(q) = reported(text, sentences, cue, &quotes) {
+    for (i, cue) in cues.iter().enumerate().filter(|(_, c)| !c.used) {
+        if let Some(q) = reported(text, sentences, cue, &cues[i + 1..], &quotes) {
             quotes.push(q);
         }
     }
@@ -635,7 +717,9 @@ fn attribute_direct(text: &str, sentences: &[(usize, usize)], cues: &mut [Cue], 
     // past the closing mark and its punctuation
     let after = text[quote.end..sentence_end]
         .char_indices()
-        .find(|&(_, c)| !(c == ',' || c == '.' || c == '!' || c == '?' || c == ' ' || "”“\"»".contains(c)))
+        .find(|&(_, c)| {
+            !(c == ',' || c == '.' || c == '!' || c == '?' || c == ' ' || "”“\"»".contains(c))
+        })
         .map_or(sentence_end, |(i, _)| quote.end + i);
     // 1. right after the quote: ,” he said / ,” said Putin / ,” the Kremlin spokesman said
     let next_open = text[after..sentence_end]
@@ -714,7 +798,14 @@ fn inherit_speakers(text: &str, quotes: &mut [Quote]) {
 }
 
 /// Reported speech introduced by `cue`, if it has a speaker and a clause.
-fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote]) -> Option<Quote> {
+/// `later` are the cues after this one: a clause ends where the next speaker starts.
+fn reported(
+    text: &str,
+    sentences: &[(usize, usize)],
+    cue: &Cue,
+    later: &[Cue],
+    direct: &[Quote],
+) -> Option<Quote> {
     let (s_start, s_end) = sentences[sentence_of(sentences, cue.start)?];
     // a sentence holding a direct quote is covered by it
     if direct
@@ -723,7 +814,10 @@ fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote
     {
         return None;
     }
-    let body_end = s_start + text[s_start..s_end].trim_end_matches(['.', '!', '?', ' ']).len();
+    let body_end = s_start
+        + text[s_start..s_end]
+            .trim_end_matches(['.', '!', '?', ' '])
+            .len();
     let clause_span = |from: usize, to: usize| -> Option<(usize, usize)> {
         let slice = text.get(from..to)?;
         let s = from + slice.len() - slice.trim_start_matches([' ', ',', ':']).len();
@@ -740,11 +834,22 @@ fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote
             (speaker, clause_span(s_start, cue.start)?)
         }
     } else if let Some(speaker) = speaker_before(text, s_start, cue.start) {
-        // X said (that) CLAUSE
         let after = words_after(text, cue.end, s_end, 6);
         let that = after
             .iter()
             .position(|w| matches!(w.text, "that" | "whether" | "if"));
+        // CLAUSE, X said (on Monday).
+        let tail_words = text[cue.end..body_end].split_whitespace().count();
+        let head = text[s_start..speaker.start].trim_end();
+        if let (None, true, Some(comma)) = (that, tail_words <= 4, head.strip_suffix(',')) {
+            return Some(reported_quote(
+                text,
+                speaker,
+                cue,
+                clause_span(s_start, s_start + comma.len())?,
+            ));
+        }
+        // X said (that) CLAUSE
         let clause_from = match (cue.class(), that) {
             (_, Some(i)) => after[i].end,
             (VerbClass::Clause, None) => {
@@ -756,7 +861,20 @@ fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote
             }
             _ => return None,
         };
-        (speaker, clause_span(clause_from, body_end)?)
+        // "…, but the ambassador says …": the clause stops before the next speaker
+        let clause_end = later
+            .iter()
+            .take_while(|c| c.start < body_end)
+            .find_map(|c| speaker_before(text, clause_from, c.start))
+            .map_or(body_end, |next| {
+                let head = text[clause_from..next.start].trim_end();
+                let head = head
+                    .strip_suffix(" but")
+                    .or_else(|| head.strip_suffix(" and"))
+                    .unwrap_or(head);
+                clause_from + head.trim_end_matches([',', ';', ' ']).len()
+            });
+        (speaker, clause_span(clause_from, clause_end)?)
     } else {
         // CLAUSE, said X. / CLAUSE, X said.
         let speaker = speaker_after(text, cue.end, s_end)?;
@@ -767,7 +885,11 @@ fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote
         let comma = text[s_start..cue.start].rfind(',')? + s_start;
         (speaker, clause_span(s_start, comma)?)
     };
-    Some(Quote {
+    Some(reported_quote(text, speaker, cue, (start, end)))
+}
+
+fn reported_quote(text: &str, speaker: Span, cue: &Cue, (start, end): (usize, usize)) -> Quote {
+    Quote {
         kind: QuoteKind::Reported,
         text: text[start..end].to_string(),
         start,
@@ -776,13 +898,14 @@ fn reported(text: &str, sentences: &[(usize, usize)], cue: &Cue, direct: &[Quote
         speaker_span: Some(speaker),
         speaker_entity: None,
         cue: Some(cue.text().to_string()),
-    })
+    }
 }
 
 /// Words after a speech verb that show it is not introducing speech ("warned of a crisis").
+#[rustfmt::skip]
 const PREPOSITIONS: &[&str] = &[
-    "of", "about", "against", "with", "for", "in", "on", "at", "by", "to", "from", "into",
-    "so", "yes", "no", "nothing", "goodbye", "sorry", "thanks",
+    "of", "about", "against", "with", "for", "in", "on", "at", "by", "to", "from", "into", "so",
+    "yes", "no", "nothing", "goodbye", "sorry", "thanks",
 ];
 
 /// The quotes stage: fills [`crate::story::Enrichment::quotes`]. Runs after entities so
@@ -825,5 +948,315 @@ impl Stage for Quotes {
         };
         story.enrichment.quotes = extract(&body, &sentences, &story.enrichment.entities);
         Ok(story)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::story::Mention;
+
+    fn entity(kind: EntityKind, name: &str, text: &str, mentions: &[&str]) -> Entity {
+        let mut found = Vec::new();
+        for m in mentions {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(m) {
+                found.push(Mention {
+                    start: from + i,
+                    end: from + i + m.len(),
+                });
+                from += i + m.len();
+            }
+        }
+        found.sort_by_key(|m| m.start);
+        Entity {
+            kind,
+            name: name.into(),
+            mention_count: found.len(),
+            mentions: found,
+            in_headline: false,
+            named: true,
+            relevance: 50,
+            confidence: 50,
+            roles: vec![],
+            affiliation: None,
+            geonames_id: None,
+        }
+    }
+
+    fn quotes(text: &str, entities: &[Entity]) -> Vec<Quote> {
+        let sentences = split_sentences(text);
+        let out = extract(text, &sentences, entities);
+        for q in &out {
+            assert!(text.is_char_boundary(q.start) && text.is_char_boundary(q.end));
+            if !q.text.contains("\n\n") {
+                assert_eq!(&text[q.start..q.end], q.text);
+            }
+        }
+        out
+    }
+
+    /// (text, quote text, kind, speaker as written)
+    #[test]
+    fn table() {
+        use QuoteKind::{Direct, Reported};
+        let cases: &[(&str, &str, QuoteKind, Option<&str>)] = &[
+            (
+                "“We will not retreat,” he said.",
+                "We will not retreat,",
+                Direct,
+                Some("he"),
+            ),
+            (
+                "\"The talks failed,\" said Dmitry Peskov, the Kremlin spokesman.",
+                "The talks failed,",
+                Direct,
+                Some("Dmitry Peskov"),
+            ),
+            (
+                "“Prices will rise,” the central bank governor told reporters on Monday.",
+                "Prices will rise,",
+                Direct,
+                Some("the central bank governor"),
+            ),
+            (
+                "Putin said that the expansion “would fit the interests of both countries.”",
+                "would fit the interests of both countries.",
+                Direct,
+                Some("Putin"),
+            ),
+            (
+                "Foreign Minister Sergei Lavrov said: \"We are ready to talk.\"",
+                "We are ready to talk.",
+                Direct,
+                Some("Foreign Minister Sergei Lavrov"),
+            ),
+            (
+                "the collapse of the “cortine of hiron“ and only gradually",
+                "cortine of hiron",
+                Direct,
+                None,
+            ),
+            (
+                "Putin said this step would be in the interests of both countries.",
+                "this step would be in the interests of both countries",
+                Reported,
+                Some("Putin"),
+            ),
+            (
+                "Kim replied with a letter in which he said that the friendship was forged in war.",
+                "the friendship was forged in war",
+                Reported,
+                Some("he"),
+            ),
+            (
+                "According to KCNA, the letter was delivered on Monday.",
+                "the letter was delivered on Monday",
+                Reported,
+                Some("KCNA"),
+            ),
+            (
+                "The economy shrank by 3 percent, according to official data.",
+                "The economy shrank by 3 percent",
+                Reported,
+                Some("official data"),
+            ),
+            (
+                "The ceasefire will hold until Friday, the minister said.",
+                "The ceasefire will hold until Friday",
+                Reported,
+                Some("the minister"),
+            ),
+            (
+                "She told reporters that the vote would go ahead.",
+                "the vote would go ahead",
+                Reported,
+                Some("She"),
+            ),
+            (
+                "Officials have repeatedly warned that the dam could fail.",
+                "the dam could fail",
+                Reported,
+                Some("Officials"),
+            ),
+        ];
+        for &(text, quote, kind, speaker) in cases {
+            let got = quotes(text, &[]);
+            let q = got
+                .iter()
+                .find(|q| q.text == quote)
+                .unwrap_or_else(|| panic!("{quote:?} not found in {text:?}: {got:#?}"));
+            assert_eq!(q.kind, kind, "{text:?}");
+            assert_eq!(q.speaker.as_deref(), speaker, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn not_quotes() {
+        for text in [
+            "He warned of a crisis in the region.",
+            "Kim replied with another letter.",
+            "The so-called \"experts\" disagreed.",
+            "The announced plan was welcomed by all sides.",
+            "",
+        ] {
+            let got = quotes(text, &[]);
+            assert!(got.is_empty(), "{text:?}: {got:#?}");
+        }
+    }
+
+    #[test]
+    fn multi_paragraph_quote() {
+        let text = "The minister said: “We have done everything we could.\n\n\
+                    “Now it is up to them to respond.”\n\nTalks resume on Monday.";
+        let got = quotes(text, &[]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        let q = &got[0];
+        assert_eq!(
+            q.text,
+            "We have done everything we could.\n\nNow it is up to them to respond."
+        );
+        assert_eq!(q.speaker.as_deref(), Some("The minister"));
+        assert!(text[q.start..q.end].starts_with("We have"));
+        assert!(text[q.start..q.end].ends_with("respond."));
+    }
+
+    #[test]
+    fn unclosed_quote_ends_with_its_paragraph() {
+        let text = "He said: “We will stay\n\nThe next paragraph is narrative.";
+        let got = quotes(text, &[]);
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(got[0].text, "We will stay");
+    }
+
+    #[test]
+    fn follow_up_quote_inherits_the_speaker() {
+        let text = "“We will fight,” Zelensky said. “We will never surrender.”";
+        let got = quotes(text, &[]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].speaker.as_deref(), Some("Zelensky"));
+        // a quoted crosshead (no sentence punctuation) does not inherit
+        let text = "“We will fight,” Zelensky said.\n\n“Threats from hostile forces”";
+        let got = quotes(text, &[]);
+        assert_eq!(got[1].speaker, None);
+    }
+
+    #[test]
+    fn speakers_resolve_to_entities() {
+        let text = "Russian President Vladimir Putin sent a letter. Kim Jong-un replied. \
+                    In the letter, Putin said the step would help both countries. \
+                    He added that ties would be “strengthened and deepened.” \
+                    According to a report by KCNA, the letter was warm. \
+                    The president said the talks were useful.";
+        let mut putin = entity(
+            EntityKind::Person,
+            "Vladimir Putin",
+            text,
+            &["Vladimir Putin"],
+        );
+        putin.roles = vec!["Russian President".into()];
+        let kim = entity(EntityKind::Person, "Kim Jong-un", text, &["Kim Jong-un"]);
+        let kcna = entity(EntityKind::Organisation, "KCNA", text, &["KCNA"]);
+        let entities = [putin, kim, kcna];
+        let got = quotes(text, &entities);
+        let by_speaker = |s: &str| {
+            got.iter()
+                .find(|q| q.speaker.as_deref() == Some(s))
+                .unwrap_or_else(|| panic!("no quote by {s:?}: {got:#?}"))
+                .speaker_entity
+                .clone()
+        };
+        // "Putin" by name suffix
+        assert_eq!(by_speaker("Putin").as_deref(), Some("Vladimir Putin"));
+        // "He" → the most recent person: Kim (mentioned after Putin's first mention)… but
+        // "Putin" is not a mention here, so the last person mention before "He" is Kim.
+        assert_eq!(by_speaker("He").as_deref(), Some("Kim Jong-un"));
+        // a mention inside the speaker phrase
+        assert_eq!(by_speaker("a report by KCNA").as_deref(), Some("KCNA"));
+        // a role
+        assert_eq!(
+            by_speaker("The president").as_deref(),
+            Some("Vladimir Putin")
+        );
+    }
+
+    #[test]
+    fn regression_negated_verb_is_no_attribution() {
+        let got = quotes(
+            "U.S. officials have not said why the team was initially denied visas.",
+            &[],
+        );
+        assert!(got.is_empty(), "{got:#?}");
+    }
+
+    #[test]
+    fn regression_reported_clause_stops_before_the_next_speaker() {
+        let text = "Officials said the visas were delayed, but Ambassador Hamdullah Mohib says \
+                    there were concerns about the trip.";
+        let got = quotes(text, &[]);
+        let texts: Vec<_> = got.iter().map(|q| q.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "the visas were delayed",
+                "there were concerns about the trip"
+            ]
+        );
+        assert_eq!(
+            got[1].speaker.as_deref(),
+            Some("Ambassador Hamdullah Mohib")
+        );
+    }
+
+    #[test]
+    fn regression_according_to_a_name_without_a_comma() {
+        let got = quotes(
+            "According to Rathbun the property was returned by mail.",
+            &[],
+        );
+        assert_eq!(got[0].speaker.as_deref(), Some("Rathbun"));
+        assert_eq!(got[0].text, "the property was returned by mail");
+        let got = quotes(
+            "According to the Afghan team's coach, the robot worked well.",
+            &[],
+        );
+        assert_eq!(got[0].speaker.as_deref(), Some("the Afghan team's coach"));
+        let got = quotes(
+            "According to Afghan Ambassador to the United States Hamdullah Mohib, the \
+             team showed real progress.",
+            &[],
+        );
+        assert_eq!(
+            got[0].speaker.as_deref(),
+            Some("Afghan Ambassador to the United States Hamdullah Mohib")
+        );
+    }
+
+    #[test]
+    fn regression_organisation_names_with_connectors() {
+        let got = quotes(
+            "The National Disaster Risk Reduction and Management Council said 47 people died.",
+            &[],
+        );
+        assert_eq!(
+            got[0].speaker.as_deref(),
+            Some("The National Disaster Risk Reduction and Management Council")
+        );
+    }
+
+    #[test]
+    fn regression_demonym_inside_a_speaker_is_not_the_speaker() {
+        let text = "According to the Afghan team's coach, the robot worked well.";
+        let mut afghan = entity(EntityKind::Place, "Afghanistan", text, &["Afghan"]);
+        afghan.named = false;
+        let got = quotes(text, &[afghan]);
+        assert_eq!(got[0].speaker_entity, None);
+    }
+
+    #[test]
+    fn without_entities_the_speaker_stays_text() {
+        let got = quotes("“It is over,” he said.", &[]);
+        assert_eq!(got[0].speaker.as_deref(), Some("he"));
+        assert_eq!(got[0].speaker_entity, None);
     }
 }

@@ -20,6 +20,7 @@ use crate::pipeline::{Stage, StageError};
 use crate::story::{Span, Story};
 
 /// Titles before a name: a period after one never ends a sentence.
+#[rustfmt::skip]
 const TITLES: &[&str] = &[
     "Adm", "Brig", "Capt", "Cdr", "Cmdr", "Col", "Cpl", "Dr", "Fr", "Gen", "Gov", "Hon", "Insp",
     "Lieut", "Lt", "Maj", "Messrs", "Mlle", "Mme", "Mr", "Mrs", "Ms", "Msgr", "Pres", "Prof",
@@ -27,30 +28,32 @@ const TITLES: &[&str] = &[
 ];
 
 /// Abbreviations that are usually followed by a number.
+#[rustfmt::skip]
 const BEFORE_NUMBER: &[&str] = &[
     "No", "Nos", "no", "Art", "art", "Vol", "vol", "pp", "p", "Fig", "fig", "Ch", "ch", "Sec",
     "sec", "Op", "ca", "c", "approx", "Approx", "Ex", "Para", "para",
 ];
 
 /// Other abbreviations: they end a sentence only before a typical sentence opener.
+#[rustfmt::skip]
 const ABBREVIATIONS: &[&str] = &[
     // months
     "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
     // weekdays
     "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
     // companies, places, addresses
-    "Inc", "Ltd", "Jr", "Sr", "Corp", "Co", "Cos", "Bros", "Plc", "LLC", "Dept", "Govt", "Univ", "Assn",
-    "Ave", "Blvd", "Rd", "St", "Mt", "Ft", "Pt", "Sq", "Hwy",
+    "Inc", "Ltd", "Jr", "Sr", "Corp", "Co", "Cos", "Bros", "Plc", "LLC", "Dept", "Govt", "Univ",
+    "Assn", "Ave", "Blvd", "Rd", "St", "Mt", "Ft", "Pt", "Sq", "Hwy",
     // US states (AP style)
     "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ill", "Ind", "Kan",
-    "Ky", "La", "Md", "Mass", "Mich", "Minn", "Miss", "Mo", "Mont", "Neb", "Nev", "Okla",
-    "Ore", "Pa", "Tenn", "Tex", "Va", "Vt", "Wash", "Wis", "Wyo",
-    // Latin and other lower-case ones
-    "vs", "etc", "al", "cf", "est", "approx", "viz", "ibid", "Esq",
+    "Ky", "La", "Md", "Mass", "Mich", "Minn", "Miss", "Mo", "Mont", "Neb", "Nev", "Okla", "Ore",
+    "Pa", "Tenn", "Tex", "Va", "Vt", "Wash", "Wis", "Wyo", "vs", "etc", "al", "cf", "est",
+    "approx", "viz", "ibid", "Esq",
 ];
 
 /// Capitalised words that typically open a sentence: after an abbreviation, one of these
 /// means the abbreviation also ended the sentence.
+#[rustfmt::skip]
 const OPENERS: &[&str] = &[
     "A", "According", "After", "Also", "Although", "An", "And", "Another", "As", "At", "Before",
     "Both", "But", "By", "Despite", "During", "Each", "Earlier", "Even", "Every", "For", "From",
@@ -121,7 +124,8 @@ fn classify(token: &str) -> Before {
         return Before::NumberAbbrev;
     }
     let mut chars = token.chars();
-    let single_capital = matches!((chars.next(), chars.next()), (Some(c), None) if c.is_uppercase());
+    let single_capital =
+        matches!((chars.next(), chars.next()), (Some(c), None) if c.is_uppercase());
     // "U.S", "a.m", "e.g", "Ph.D": a dotted acronym (its last period is the one we are at)
     let dotted = token.contains('.')
         && token
@@ -413,7 +417,10 @@ mod tests {
             ),
             (
                 "“Threat threats from hostile forces”\n\nIn his reply, Kim insisted.",
-                &["“Threat threats from hostile forces”", "In his reply, Kim insisted."],
+                &[
+                    "“Threat threats from hostile forces”",
+                    "In his reply, Kim insisted.",
+                ],
             ),
             (
                 "It was “consolidated century after century.” In February, Moscow signed.",
