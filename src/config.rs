@@ -293,6 +293,93 @@ pub struct PipelineConfig {
     /// Decoder settings.
     #[serde(default)]
     pub decode: DecodeConfig,
+    /// Topic classifier settings.
+    #[serde(default)]
+    pub topics: TopicsConfig,
+    /// Keyword extraction settings.
+    #[serde(default)]
+    pub keywords: KeywordsConfig,
+    /// Summary settings.
+    #[serde(default)]
+    pub summary: SummaryConfig,
+}
+
+/// `[pipeline.topics]`: the IPTC Media Topics classifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicsConfig {
+    /// Most top-level topics per story (each may bring up to two second-level topics).
+    #[serde(default = "default_topics_max_top_level")]
+    pub max_top_level: usize,
+    /// Least confidence (0–100) a top-level topic needs to be reported; higher = fewer,
+    /// surer topics.
+    #[serde(default = "default_topics_min_confidence")]
+    pub min_confidence: u8,
+}
+
+fn default_topics_max_top_level() -> usize {
+    3
+}
+fn default_topics_min_confidence() -> u8 {
+    40
+}
+
+impl Default for TopicsConfig {
+    fn default() -> Self {
+        Self {
+            max_top_level: default_topics_max_top_level(),
+            min_confidence: default_topics_min_confidence(),
+        }
+    }
+}
+
+/// `[pipeline.keywords]`: keyphrase extraction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordsConfig {
+    /// Most keywords per story.
+    #[serde(default = "default_keywords_max")]
+    pub max: usize,
+}
+
+fn default_keywords_max() -> usize {
+    10
+}
+
+impl Default for KeywordsConfig {
+    fn default() -> Self {
+        Self {
+            max: default_keywords_max(),
+        }
+    }
+}
+
+/// `[pipeline.summary]`: the lede-based summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryConfig {
+    /// Character budget; whole sentences are taken while they fit.
+    #[serde(default = "default_summary_max_chars")]
+    pub max_chars: usize,
+    /// Most sentences.
+    #[serde(default = "default_summary_max_sentences")]
+    pub max_sentences: usize,
+}
+
+fn default_summary_max_chars() -> usize {
+    300
+}
+fn default_summary_max_sentences() -> usize {
+    3
+}
+
+impl Default for SummaryConfig {
+    fn default() -> Self {
+        Self {
+            max_chars: default_summary_max_chars(),
+            max_sentences: default_summary_max_sentences(),
+        }
+    }
 }
 
 fn default_max_story_bytes() -> usize {
@@ -310,6 +397,9 @@ impl Default for PipelineConfig {
             words_per_minute: default_words_per_minute(),
             stages: StagesConfig::default(),
             decode: DecodeConfig::default(),
+            topics: TopicsConfig::default(),
+            keywords: KeywordsConfig::default(),
+            summary: SummaryConfig::default(),
         }
     }
 }
@@ -364,6 +454,16 @@ pub struct StagesConfig {
     /// Fingerprint: 64-bit SimHash of the body (near-duplicate detection needs it).
     #[serde(default = "default_true")]
     pub fingerprint: bool,
+    /// Topics: IPTC Media Topics (top level and second level) with relevance and
+    /// confidence, from cue terms; provider-declared Media Topic codes are kept.
+    #[serde(default = "default_topics")]
+    pub topics: bool,
+    /// Keywords: keyphrases scored by frequency and rarity, merged with entity names.
+    #[serde(default = "default_keywords")]
+    pub keywords: bool,
+    /// Summary: the lede's first sentences within a character budget.
+    #[serde(default = "default_summary")]
+    pub summary: bool,
 }
 
 fn default_true() -> bool {
@@ -390,6 +490,15 @@ fn default_quotes() -> bool {
 fn default_dates() -> bool {
     true
 }
+fn default_topics() -> bool {
+    true
+}
+fn default_keywords() -> bool {
+    true
+}
+fn default_summary() -> bool {
+    true
+}
 
 impl Default for StagesConfig {
     fn default() -> Self {
@@ -404,6 +513,9 @@ impl Default for StagesConfig {
             quotes: default_quotes(),
             dates: default_dates(),
             fingerprint: true,
+            topics: default_topics(),
+            keywords: default_keywords(),
+            summary: default_summary(),
         }
     }
 }

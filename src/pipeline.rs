@@ -269,6 +269,22 @@ pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
     if stages_on.dates {
         stages.push(Box::new(enrich::Dates::new()));
     }
+    if stages_on.topics {
+        stages.push(Box::new(enrich::Topics::new(
+            config.topics.max_top_level,
+            config.topics.min_confidence,
+        )));
+    }
+    // keywords merge entity names, so they come after entities
+    if stages_on.keywords {
+        stages.push(Box::new(enrich::Keywords::new(config.keywords.max)));
+    }
+    if stages_on.summary {
+        stages.push(Box::new(enrich::Summary::new(
+            config.summary.max_chars,
+            config.summary.max_sentences,
+        )));
+    }
     if stages_on.fingerprint {
         stages.push(Box::new(enrich::fingerprint::Fingerprint));
     }

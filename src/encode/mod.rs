@@ -143,13 +143,12 @@ pub fn ninjs(story: &Story, id: &str) -> Value {
     if !story.ed_notes.is_empty() {
         n.insert("edNote".into(), json!(story.ed_notes.join("\n")));
     }
-    if !story.declared_subjects.is_empty() {
-        let subjects: Vec<Value> = story
-            .declared_subjects
-            .iter()
-            .map(|s| json!({"name": s, "creator": "provider"}))
-            .collect();
-        n.insert("subjects".into(), Value::Array(subjects));
+    insert_subjects(story, &mut n);
+    if let Some(summary) = &story.enrichment.summary {
+        n.insert(
+            "descriptions".into(),
+            json!([{"role": "summary", "contentType": "text/plain", "value": summary}]),
+        );
     }
     if !story.media.is_empty() {
         let assoc: Vec<Value> = story
@@ -185,6 +184,48 @@ pub fn ninjs(story: &Story, id: &str) -> Value {
     }
     insert_entities(story, &mut n);
     Value::Object(n)
+}
+
+/// ninjs `subjects`: the provider's declared subjects (a declared Media Topic code is
+/// written as the resolved topic instead), the Media Topics found (`uri`, `name`,
+/// `relevance`, `confidence`; `creator` copydesk, or provider when declared) and the
+/// keywords (`rel: keyword`, relevance = score × 100): ninjs has no keywords property, and
+/// IPTC's own examples carry keywords as subjects.
+fn insert_subjects(story: &Story, n: &mut Map<String, Value>) {
+    use crate::enrich::topics::{Vocabulary, CREATOR, MEDIATOPIC_URI};
+    let topics = &story.enrichment.topics;
+    let mut subjects = Vec::new();
+    for s in &story.declared_subjects {
+        let mapped = !topics.is_empty()
+            && Vocabulary::get()
+                .declared_code(s)
+                .is_some_and(|code| topics.iter().any(|t| t.code == code));
+        if !mapped {
+            subjects.push(json!({"name": s, "creator": "provider"}));
+        }
+    }
+    for t in topics {
+        subjects.push(json!({
+            "uri": format!("{MEDIATOPIC_URI}{}", t.code),
+            "name": t.name,
+            "relevance": t.relevance,
+            "confidence": t.confidence,
+            "creator": if t.provider { "provider" } else { CREATOR },
+        }));
+    }
+    for k in &story.enrichment.keywords {
+        // Scores are 0.0–1.0; clamped before the cast.
+        let relevance = (k.score * 100.0).round().clamp(0.0, 100.0) as u8;
+        subjects.push(json!({
+            "name": k.text,
+            "rel": "keyword",
+            "relevance": relevance,
+            "creator": CREATOR,
+        }));
+    }
+    if !subjects.is_empty() {
+        n.insert("subjects".into(), Value::Array(subjects));
+    }
 }
 
 /// ninjs `people`, `organisations` and `places` from the named entities (only the
@@ -251,6 +292,9 @@ pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
             "sentence_count": story.enrichment.sentences.len(),
             "quotes": story.enrichment.quotes,
             "dates": story.enrichment.dates,
+            "topics": story.enrichment.topics,
+            "keywords": story.enrichment.keywords,
+            "summary": story.enrichment.summary,
             "fingerprint": story.enrichment.fingerprint.map(|f| format!("{f:016x}")),
             "identity": story.enrichment.identity,
         },

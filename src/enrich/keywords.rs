@@ -1,0 +1,645 @@
+//! Keywords: the story's keyphrases and the names it is about, best first, with scores.
+//!
+//! How: the headline and body blocks are split into words; stopwords (function words,
+//! reporting verbs, time and number words), lower-case words ending in `-ed` or `-ly`,
+//! numbers, possessives and punctuation break the text into runs, and every n-gram of one
+//! to three words inside a run is a candidate (noun-phrase-like without a tagger). Case and
+//! plural variants share one key (`Ports` = `port`). A candidate's score is
+//!
+//! ```text
+//! weighted frequency × rarity × (1 + 0.5 · (words − 1))
+//! ```
+//!
+//! where each occurrence counts 3 in the headline, 2 in the lede, 1.5 in a crosshead and 1
+//! elsewhere, and rarity is the mean over its words of `(7.2 − zipf) / 4.5` clamped to
+//! 0.05–1, zipf taken from the shared English word table ([`crate::normalise::Lexicon`],
+//! PyPI `wordfreq`); words the table does not know count as rare. Phrases of two or three
+//! words need a weighted frequency of at least 2 (twice in the body, or once in the lede or
+//! headline). A sub-phrase that occurs mostly inside a longer candidate is dropped in its
+//! favour. Named entities found by `enrich::Entities` are candidates too, scored the same
+//! way from their mention counts; an entity absorbs the candidates that are part of its
+//! name ("Putin" → "Vladimir Putin"). The best `max` candidates that do not contain one
+//! another are kept, scores scaled so that the best is 1.0.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
+
+use crate::normalise::Lexicon;
+use crate::pipeline::{Stage, StageError};
+use crate::story::{BlockKind, Entity, EntityKind, Keyword, KeywordKind, Story};
+
+const HEADLINE_WEIGHT: f32 = 3.0;
+const LEDE_WEIGHT: f32 = 2.0;
+const CROSSHEAD_WEIGHT: f32 = 1.5;
+const BODY_WEIGHT: f32 = 1.0;
+/// Multi-word candidates need at least this many occurrences.
+const MIN_PHRASE_COUNT: u32 = 2;
+/// A sub-phrase is dropped when its frequency is below this multiple of the longer one's.
+const SUBSUMED_RATIO: f32 = 1.3;
+/// Score factor for a candidate that occurs only once.
+const SINGLE_MENTION_FACTOR: f32 = 0.5;
+/// Keywords scoring below this share of the best are not reported.
+const MIN_RELATIVE_SCORE: f32 = 0.05;
+const MAX_WORDS: usize = 3;
+
+/// Function words, reporting verbs, time, number and other words that never make a
+/// keyword on their own and end a phrase.
+const STOPWORDS: &str = "
+a about above across after afterwards again against ago all almost alone along already also
+although always am among amongst an and another any anybody anyone anything anyway anywhere
+are around as ask asked asking asks at away back be became because become becomes becoming
+been before beforehand behind being below beside besides best better between beyond both
+but by call called came can cannot could come comes coming did do does doing done down
+due during each early earlier either else elsewhere end enough even ever every everyone
+everything everywhere except far few fifth first five for former formerly forty four from
+further gave get gets getting give given gives giving go goes going gone got had has have
+having he hence her here hereby herein hers herself him himself his how however hundred i
+ie if in indeed instead into is it its itself just keep kept know known largely last late
+later latter least less let lets like likely made mainly make makes making many may maybe me
+meanwhile might mine more moreover most mostly mr mrs ms dr much must my myself namely near
+nearly need needed needs neither never nevertheless new next nine no nobody none noone nor
+not nothing now nowhere of off often on once one ones only onto or other others otherwise
+our ours ourselves out over own part per perhaps please put quite rather really said same
+say saying says see seem seemed seeming seems seen several she should show showed shown
+since six sixty so some somehow someone something sometime sometimes somewhere soon still
+such take taken takes taking ten than that the their theirs them themselves then thence
+there thereafter thereby therefore therein these they third this those though three
+through throughout thru thus to today together told tomorrow too took toward towards twelve
+twenty two under unless until up upon us use used uses using very via want wanted wants was
+way ways we well went were what whatever when whence whenever where whereas wherever whether
+which while who whoever whole whom whose why will with within without would yes yesterday
+yet you your yours yourself yourselves
+monday tuesday wednesday thursday friday saturday sunday january february march april may
+june july august september october november december jan feb mar apr jun jul aug sep sept
+oct nov dec week weeks weekend month months year years day days hour hours minute minutes
+time times morning afternoon evening night tonight annual
+eleven thirteen fourteen fifteen sixteen seventeen eighteen nineteen thirty fifty eighty
+ninety thousand thousands million millions billion billions trillion percent cent dozen
+dozens half
+added adds announce announced according accused asked believe believed claim claimed
+confirm confirmed continue continued decide decided describe described expect expected
+explain explained feel felt find found help helped hope hoped include included includes
+including insist insisted mean means meant note noted plan planned point pointed remain
+remained report reported reports say stated suggest suggested tell tells think thought
+warn warned wrote
+lot lots thing things kind sort number numbers people person percent statement spokesman
+spokeswoman spokesperson reporters reporter news conference told
+able around certain clear different especially following full good great high important
+large less little long major main many new old other possible real recent right small
+strong sure top true various whole wide
+";
+
+/// A `Hasher` for keys that already are 64-bit hashes.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    // final avalanche so that the low bits (the hash map's bucket) depend on every byte
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// Combines the keys of consecutive words into the key of the phrase.
+fn combine(a: u64, b: u64) -> u64 {
+    (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+static STOP: LazyLock<HashSet<u64, BuildHasherDefault<IdHasher>>> = LazyLock::new(|| {
+    STOPWORDS
+        .split_whitespace()
+        .map(|w| fnv(w.as_bytes()))
+        .collect()
+});
+
+/// The singular of a lower-case word for matching (`ports` → `port`, `companies` →
+/// `company`); words that only look plural (`news`, `crisis`, `bus`) stay.
+fn singular(word: &[u8]) -> &[u8] {
+    let n = word.len();
+    if n <= 3
+        || !word.ends_with(b"s")
+        || word.ends_with(b"ss")
+        || word.ends_with(b"us")
+        || word.ends_with(b"is")
+        || word.ends_with(b"ics")
+        || word == b"news"
+        || word == b"series"
+        || word == b"species"
+    {
+        return word;
+    }
+    if word.ends_with(b"ies") && n > 4 {
+        // "ies" → "y" cannot be expressed as a sub-slice: the stem is returned and `key`
+        // strips the "y" of singular words alike ("companies", "company" → "compan").
+        return &word[..n - 3];
+    }
+    if word.ends_with(b"sses")
+        || word.ends_with(b"xes")
+        || word.ends_with(b"ches")
+        || word.ends_with(b"shes")
+        || word.ends_with(b"zes")
+    {
+        return &word[..n - 2];
+    }
+    &word[..n - 1]
+}
+
+/// Lower-case bytes of a word, in a stack buffer for the usual short ASCII word.
+fn lower(word: &str, buf: &mut Vec<u8>) {
+    buf.clear();
+    if word.is_ascii() {
+        buf.extend(word.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        for c in word.chars() {
+            let mut tmp = [0u8; 4];
+            for l in c.to_lowercase() {
+                buf.extend_from_slice(l.encode_utf8(&mut tmp).as_bytes());
+            }
+        }
+    }
+}
+
+/// The matching key of a lower-case word: singular, and `y` and `ies` endings folded
+/// together (`company`, `companies` → `compan`).
+fn key(lower: &[u8]) -> u64 {
+    let s = singular(lower);
+    if s.len() < lower.len() && lower.ends_with(b"ies") {
+        return fnv(s);
+    }
+    match s.strip_suffix(b"y") {
+        Some(stem) if s.len() > 3 && !stem.ends_with(b"a") && !stem.ends_with(b"e") => fnv(stem),
+        _ => fnv(s),
+    }
+}
+
+/// One word of a zone.
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: u32,
+    end: u32,
+    key: u64,
+    /// May start or continue a phrase.
+    content: bool,
+    /// Something other than spaces follows before the next word (punctuation, possessive).
+    break_after: bool,
+    /// First word of a sentence (its capital letter says nothing).
+    initial: bool,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Splits `text` into words, appending to `out`.
+fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
+    let mut i = 0;
+    let mut initial = true;
+    while i < text.len() {
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        if !is_word_char(c) {
+            if matches!(c, '.' | '!' | '?' | ':' | ';') {
+                initial = true;
+            }
+            if !c.is_whitespace() {
+                if let Some(last) = out.last_mut() {
+                    last.break_after = true;
+                }
+            }
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        let mut possessive = false;
+        let mut it = text[i..].char_indices().peekable();
+        while let Some((off, ch)) = it.next() {
+            let at = i + off;
+            if is_word_char(ch) {
+                end = at + ch.len_utf8();
+                continue;
+            }
+            if matches!(ch, '-' | '\'' | '\u{2019}') {
+                if let Some(&(_, next)) = it.peek() {
+                    if is_word_char(next) {
+                        // possessive 's ends the word
+                        let rest = &text[at + ch.len_utf8()..];
+                        if ch != '-'
+                            && (rest.starts_with('s') || rest.starts_with('S'))
+                            && !rest[1..].chars().next().is_some_and(is_word_char)
+                        {
+                            possessive = true;
+                            break;
+                        }
+                        continue;
+                    }
+                }
+            }
+            break;
+        }
+        let word = &text[start..end];
+        lower(word, buf);
+        let starts_digit = word.bytes().next().is_some_and(|b| b.is_ascii_digit());
+        let has_alpha = word.chars().any(char::is_alphabetic);
+        // "won't", "we've": contractions are function words
+        let contraction = !word.chars().next().is_some_and(char::is_uppercase)
+            && word.contains(['\'', '\u{2019}']);
+        let first_upper = word.chars().next().is_some_and(char::is_uppercase);
+        let all_upper = word
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(char::is_uppercase);
+        let lower_verbish =
+            !first_upper && buf.len() > 4 && (buf.ends_with(b"ed") || buf.ends_with(b"ly"));
+        let long_enough = buf.len() >= 3 || (all_upper && buf.len() == 2);
+        let content = has_alpha
+            && !starts_digit
+            && !contraction
+            && long_enough
+            && !lower_verbish
+            && !STOP.contains(&fnv(buf));
+        // Offsets fit u32: stories are bounded far below 4 GB by max_story_bytes.
+        out.push(Word {
+            start: start as u32,
+            end: end as u32,
+            key: key(buf),
+            content,
+            break_after: possessive,
+            initial,
+        });
+        initial = false;
+        i = end;
+        if possessive {
+            // skip the 's
+            i += text[end..]
+                .chars()
+                .take(2)
+                .map(char::len_utf8)
+                .sum::<usize>();
+        }
+    }
+}
+
+/// A candidate keyword.
+#[derive(Debug, Clone)]
+struct Candidate {
+    /// Keys of its words.
+    keys: [u64; MAX_WORDS],
+    len: u8,
+    /// Weighted frequency.
+    freq: f32,
+    /// Plain count.
+    count: u32,
+    rarity: f32,
+    /// (zone, start, end) of the preferred spelling: first non-initial body occurrence,
+    /// else the first occurrence.
+    at: (u32, u32, u32),
+    /// 2 = body, not sentence-initial; 1 = body, sentence-initial; 0 = headline.
+    at_quality: u8,
+    /// Whether the preferred occurrence starts a sentence (or the headline).
+    at_initial: bool,
+    suppressed: bool,
+    entity: Option<usize>,
+}
+
+impl Candidate {
+    fn keys(&self) -> &[u64] {
+        &self.keys[..usize::from(self.len)]
+    }
+
+    fn score(&self) -> f32 {
+        // Longer phrases are rarer by count; names are not more important for being long.
+        let words = if self.entity.is_some() { 1 } else { self.len };
+        // Said once, it is rarely what the story is about.
+        let once = if self.count < 2 { SINGLE_MENTION_FACTOR } else { 1.0 };
+        self.freq * self.rarity * once * (1.0 + 0.5 * f32::from(words.saturating_sub(1)))
+    }
+}
+
+/// Rarity of a word: `((7.2 − zipf) / 4.5)²` clamped to 0.01–1 (squared so that specific
+/// words outrank everyday ones); 1 for words the table does not know.
+fn rarity_of(zipf: Option<u16>) -> f32 {
+    zipf.map_or(1.0, |z| {
+        let r = ((7.2 - f32::from(z) / 100.0) / 4.5).clamp(0.1, 1.0);
+        r * r
+    })
+}
+
+/// Whether `inner` is a contiguous part of `outer`.
+fn contains(outer: &[u64], inner: &[u64]) -> bool {
+    inner.len() <= outer.len() && outer.windows(inner.len()).any(|w| w == inner)
+}
+
+/// The keywords stage.
+#[derive(Debug, Clone, Copy)]
+pub struct Keywords {
+    max: usize,
+    lexicon: &'static Lexicon,
+}
+
+impl Keywords {
+    /// A stage keeping at most `max` keywords.
+    pub fn new(max: usize) -> Self {
+        LazyLock::force(&STOP);
+        Self {
+            max,
+            lexicon: Lexicon::get(),
+        }
+    }
+
+    /// Extracts the keywords of a story (entities from `story.enrichment.entities`).
+    pub fn extract(&self, story: &Story) -> Vec<Keyword> {
+        if self.max == 0 {
+            return Vec::new();
+        }
+        // Zones: 0 = headline, 1.. = body blocks.
+        let mut zones: Vec<(&str, f32)> = Vec::with_capacity(story.body.len() + 1);
+        zones.push((story.headline.as_deref().unwrap_or(""), HEADLINE_WEIGHT));
+        let mut lede_done = false;
+        for block in &story.body {
+            if super::summary::is_caption(&block.text) {
+                continue;
+            }
+            let w = match block.kind {
+                BlockKind::Crosshead => CROSSHEAD_WEIGHT,
+                BlockKind::Paragraph if !lede_done => {
+                    lede_done = true;
+                    LEDE_WEIGHT
+                }
+                _ => BODY_WEIGHT,
+            };
+            zones.push((&block.text, w));
+        }
+        let mut cands: IdMap<Candidate> = IdMap::default();
+        let mut rarity_cache: IdMap<f32> = IdMap::default();
+        let mut buf = Vec::with_capacity(32);
+        let mut ws: Vec<Word> = Vec::with_capacity(256);
+        for (z, (text, weight)) in zones.iter().enumerate() {
+            ws.clear();
+            words(text, &mut ws, &mut buf);
+            let mut run_start = 0;
+            for i in 0..ws.len() {
+                let w = ws[i];
+                if !w.content {
+                    run_start = i + 1;
+                    continue;
+                }
+                let r = *rarity_cache
+                    .entry(w.key)
+                    .or_insert_with(|| self.rarity(&text[w.start as usize..w.end as usize]));
+                // n-grams ending at word i
+                let mut rarity_sum = r;
+                for n in 1..=MAX_WORDS.min(i + 1 - run_start) {
+                    let first = i + 1 - n;
+                    let fw = ws[first];
+                    if n > 1 {
+                        if fw.break_after {
+                            break;
+                        }
+                        rarity_sum += rarity_cache.get(&fw.key).copied().unwrap_or(1.0);
+                    }
+                    // the phrase ws[first..=i]
+                    let phrase_key = ws[first + 1..=i]
+                        .iter()
+                        .fold(fw.key, |h, x| combine(h, x.key));
+                    let quality = match (z, fw.initial) {
+                        (0, _) => 0,
+                        (_, true) => 1,
+                        (_, false) => 2,
+                    };
+                    let initial = fw.initial;
+                    let c = cands.entry(phrase_key).or_insert_with(|| {
+                        let mut keys = [0u64; MAX_WORDS];
+                        for (k, x) in keys.iter_mut().zip(&ws[first..=i]) {
+                            *k = x.key;
+                        }
+                        Candidate {
+                            keys,
+                            len: n as u8,
+                            freq: 0.0,
+                            count: 0,
+                            rarity: rarity_sum / n as f32,
+                            at: (z as u32, fw.start, w.end),
+                            at_quality: quality,
+                            at_initial: initial,
+                            suppressed: false,
+                            entity: None,
+                        }
+                    });
+                    c.freq += weight;
+                    c.count += 1;
+                    if quality > c.at_quality {
+                        c.at = (z as u32, fw.start, w.end);
+                        c.at_quality = quality;
+                        c.at_initial = initial;
+                    }
+                }
+                if w.break_after {
+                    run_start = i + 1;
+                }
+            }
+        }
+        // Rare phrases are noise; sub-phrases mostly inside a longer phrase give way to it.
+        cands.retain(|_, c| c.len == 1 || c.count >= MIN_PHRASE_COUNT);
+        let longer: Vec<(u64, [u64; MAX_WORDS], u8, f32)> = cands
+            .iter()
+            .filter(|(_, c)| c.len > 1)
+            .map(|(k, c)| (*k, c.keys, c.len, c.freq))
+            .collect();
+        for (_, keys, len, freq) in &longer {
+            let keys = &keys[..usize::from(*len)];
+            for n in 1..keys.len() {
+                for sub in keys.windows(n) {
+                    let k = sub.iter().skip(1).fold(sub[0], |h, x| combine(h, *x));
+                    if let Some(c) = cands.get_mut(&k) {
+                        if c.freq < SUBSUMED_RATIO * freq {
+                            c.suppressed = true;
+                        }
+                    }
+                }
+            }
+        }
+        // Entities: candidates of their own. One spelled exactly like a phrase candidate
+        // takes its place; the parts of a person's name ("Putin") give way to the full name
+        // (the entity's mention count already includes them).
+        let entities: Vec<&Entity> = story
+            .enrichment
+            .entities
+            .iter()
+            .filter(|e| e.named)
+            .collect();
+        let mut entity_cands: Vec<Candidate> = Vec::new();
+        let mut name_words: Vec<Word> = Vec::new();
+        for (idx, e) in entities.iter().enumerate() {
+            name_words.clear();
+            words(&e.name, &mut name_words, &mut buf);
+            let keys: Vec<u64> = name_words.iter().map(|w| w.key).collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let mut freq =
+                e.mention_count as f32 + if e.in_headline { HEADLINE_WEIGHT - 1.0 } else { 0.0 };
+            let mut rarity = 0.0;
+            for w in &name_words {
+                rarity += rarity_cache
+                    .get(&w.key)
+                    .copied()
+                    .unwrap_or_else(|| self.rarity(&e.name[w.start as usize..w.end as usize]));
+            }
+            rarity = (rarity / keys.len() as f32).max(0.6);
+            let full = keys.iter().skip(1).fold(keys[0], |h, x| combine(h, *x));
+            if let Some(c) = cands.get_mut(&full) {
+                freq = freq.max(c.freq);
+                c.suppressed = true;
+            }
+            if e.kind == EntityKind::Person {
+                for n in 1..keys.len().min(MAX_WORDS + 1) {
+                    for sub in keys.windows(n) {
+                        let k = sub.iter().skip(1).fold(sub[0], |h, x| combine(h, *x));
+                        if let Some(c) = cands.get_mut(&k) {
+                            c.suppressed = true;
+                        }
+                    }
+                }
+            }
+            let mut ck = [0u64; MAX_WORDS];
+            let len = keys.len().min(MAX_WORDS);
+            ck[..len].copy_from_slice(&keys[..len]);
+            entity_cands.push(Candidate {
+                keys: ck,
+                len: len as u8,
+                freq,
+                count: u32::try_from(e.mention_count).unwrap_or(u32::MAX),
+                rarity,
+                at: (0, 0, 0),
+                at_quality: 3,
+                at_initial: false,
+                suppressed: false,
+                entity: Some(idx),
+            });
+        }
+        let mut ranked: Vec<Candidate> = cands
+            .into_values()
+            .filter(|c| !c.suppressed)
+            .chain(entity_cands)
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.score()
+                .total_cmp(&a.score())
+                .then(a.at.cmp(&b.at))
+                .then(a.entity.cmp(&b.entity))
+        });
+        let best = ranked.first().map_or(0.0, Candidate::score);
+        let mut chosen: Vec<&Candidate> = Vec::with_capacity(self.max);
+        for c in &ranked {
+            if chosen.len() >= self.max || c.score() < MIN_RELATIVE_SCORE * best {
+                break;
+            }
+            if chosen
+                .iter()
+                .any(|k| contains(k.keys(), c.keys()) || contains(c.keys(), k.keys()))
+            {
+                continue;
+            }
+            chosen.push(c);
+        }
+        chosen
+            .into_iter()
+            .map(|c| {
+                let (text, kind) = match c.entity {
+                    Some(i) => (entities[i].name.clone(), KeywordKind::Entity),
+                    None => (self.spelling(c, &zones), KeywordKind::Phrase),
+                };
+                Keyword {
+                    text,
+                    score: (f64::from(c.score() / best) * 1000.0).round() / 1000.0,
+                    count: c.count as usize,
+                    kind,
+                }
+            })
+            .collect()
+    }
+
+    /// Rarity of a word; a hyphenated compound the table does not know ("north-eastern")
+    /// is as rare as its parts on average.
+    fn rarity(&self, word: &str) -> f32 {
+        match self.lexicon.zipf(word) {
+            Some(z) => rarity_of(Some(z)),
+            None if word.contains('-') => {
+                let (sum, n) = word
+                    .split('-')
+                    .filter(|p| !p.is_empty())
+                    .fold((0.0, 0u32), |(s, n), p| (s + rarity_of(self.lexicon.zipf(p)), n + 1));
+                if n == 0 {
+                    1.0
+                } else {
+                    sum / n as f32
+                }
+            }
+            None => 1.0,
+        }
+    }
+
+    /// The phrase as written; a common word capitalised only because it starts a sentence
+    /// or the headline is lower-cased ("Traffic jams" → "traffic jams").
+    fn spelling(&self, c: &Candidate, zones: &[(&str, f32)]) -> String {
+        let (z, start, end) = c.at;
+        let text = zones
+            .get(z as usize)
+            .and_then(|(t, _)| t.get(start as usize..end as usize))
+            .unwrap_or("");
+        if !c.at_initial {
+            return text.to_string();
+        }
+        let first = text.split([' ', '-']).next().unwrap_or("");
+        let common = self.lexicon.zipf(first).is_some_and(|z| z >= 450);
+        let rest_lower = first.chars().skip(1).all(|ch| !ch.is_uppercase());
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(f) if common && rest_lower && f.is_uppercase() => {
+                f.to_lowercase().chain(chars).collect()
+            }
+            _ => text.to_string(),
+        }
+    }
+}
+
+impl Default for Keywords {
+    fn default() -> Self {
+        Self::new(10)
+    }
+}
+
+impl Stage for Keywords {
+    fn name(&self) -> &'static str {
+        "keywords"
+    }
+
+    fn process(&self, mut story: Story) -> Result<Story, StageError> {
+        story.enrichment.keywords = self.extract(&story);
+        Ok(story)
+    }
+}
