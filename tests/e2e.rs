@@ -18,7 +18,13 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-const STORIES: usize = 10_000;
+/// Stories per run (`COPYDESK_E2E_STORIES` overrides, e.g. for the kill campaign).
+fn stories() -> usize {
+    std::env::var("COPYDESK_E2E_STORIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
 const PARTITIONS: i32 = 4;
 
 struct Topics {
@@ -38,6 +44,10 @@ fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> C
         .env("COPYDESK_KAFKA__INPUT_TOPIC", &topics.input)
         .env("COPYDESK_KAFKA__OUTPUT_TOPIC", &topics.output)
         .env("COPYDESK_KAFKA__DLQ_TOPIC", &topics.dlq)
+        .env(
+            "COPYDESK_KAFKA__STATE_TOPIC",
+            format!("{}.state", topics.group),
+        )
         .env("COPYDESK_LOG__LEVEL", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -138,6 +148,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
         return;
     };
     let run = format!("e2e{}", std::process::id());
+    let inputs = stories();
     let topics = Topics {
         input: format!("{run}.raw"),
         output: format!("{run}.enriched"),
@@ -162,7 +173,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
         .expect("producer");
     let started = Instant::now();
     // Every 500th record is garbage, to prove dead letters survive the crash too.
-    let records: Vec<(String, Vec<u8>)> = (0..STORIES)
+    let records: Vec<(String, Vec<u8>)> = (0..inputs)
         .map(|i| {
             let payload = if i % 500 == 499 {
                 br#"{"headline": "cut off"#.to_vec()
@@ -172,7 +183,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
             (format!("s{i}"), payload)
         })
         .collect();
-    let mut pending = Vec::with_capacity(STORIES);
+    let mut pending = Vec::with_capacity(inputs);
     for (key, payload) in &records {
         // send_result enqueues at once; awaiting `send` futures one by one would produce one
         // record per linger period (regression: 10,000 records took 212 s).
@@ -189,7 +200,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
             .map_err(|(e, _)| e)
             .expect("produced");
     }
-    eprintln!("e2e: produced {STORIES} records in {:?}", started.elapsed());
+    eprintln!("e2e: produced {inputs} records in {:?}", started.elapsed());
 
     // A short session timeout so that a killed instance's partitions move on quickly, and
     // eager (range) assignment: tansu 0.6 never re-assigned a SIGKILLed member's partitions
@@ -212,7 +223,13 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
         let mut victim = spawn_copydesk(&brokers, &topics, &config);
         // The first group join on tansu takes up to ~20 s; then kill -9 part-way through.
         let (before, _) = collector.counts();
-        let step = STORIES / (kills + 2);
+        // COPYDESK_E2E_KILL_AT (a fraction, 0–1) moves the first kill point: the kill
+        // campaign (scripts/kill-campaign.sh) varies it run by run.
+        let at: f64 = std::env::var("COPYDESK_E2E_KILL_AT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1.0 / (kills as f64 + 2.0));
+        let step = ((inputs as f64 * at.clamp(0.01, 0.95)) as usize / kills).max(1);
         collector.wait_for(
             "answers before the kill",
             Duration::from_secs(180),
@@ -222,14 +239,14 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
         let status = victim.wait().expect("wait");
         let (at_kill, unique) = collector.counts();
         eprintln!("e2e: kill {round}/{kills}: copydesk ({status}) after {at_kill} answers ({unique} unique)");
-        assert!(unique < STORIES, "killed mid-stream");
+        assert!(unique < inputs, "killed mid-stream");
     }
 
     let mut second = spawn_copydesk(&brokers, &topics, &config);
     collector.wait_for(
         "every input answered",
         Duration::from_secs(300),
-        |_, unique| unique >= STORIES,
+        |_, unique| unique >= inputs,
     );
     let pid = second.id().to_string();
     let term = Command::new("kill")
@@ -266,7 +283,7 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
             .sum::<i64>()
     };
     assert_eq!(
-        committed, STORIES as i64,
+        committed, inputs as i64,
         "committed offsets reach the end of every partition"
     );
 
@@ -274,17 +291,19 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
     let (total, unique) = collector.counts();
     drop(collector);
     eprintln!(
-        "e2e: {STORIES} inputs, {total} outputs, {unique} unique, {} duplicates ({:.2}%) after {kills} SIGKILL(s)",
+        "e2e: {inputs} inputs, {total} outputs, {unique} unique, {} duplicates ({:.2}%) after {kills} SIGKILL(s)",
         total - unique,
-        100.0 * (total - unique) as f64 / STORIES as f64
+        100.0 * (total - unique) as f64 / inputs as f64
     );
-    assert_eq!(
-        unique, STORIES,
-        "every input has an output or a dead letter"
-    );
+    assert_eq!(unique, inputs, "every input has an output or a dead letter");
     let _ = copydesk::kafka::admin::delete_topics(
         &brokers,
-        &[&topics.input, &topics.output, &topics.dlq],
+        &[
+            &topics.input,
+            &topics.output,
+            &topics.dlq,
+            &format!("{}.state", topics.group),
+        ],
     )
     .await;
 }

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
-use crate::config::Config;
+use crate::config::{Config, DeliveryMode};
 use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
@@ -38,6 +38,8 @@ use crate::telemetry::http::{self, Health};
 use crate::telemetry::{CounterSnapshot, Metrics};
 
 /// How long a revoked partition waits for records already handed to the producer.
+mod exactly_once;
+
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How often acknowledged offsets are stored even without a wake-up.
 const STORE_INTERVAL: Duration = Duration::from_millis(200);
@@ -112,7 +114,36 @@ impl Daemon {
     }
 
     /// Runs until `shutdown` resolves or a fatal error.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<CounterSnapshot> {
+    /// Serves `/metrics`, `/healthz` and `/readyz` on the bound listener until `stop`.
+    fn serve_http(
+        &self,
+        listener: Option<std::net::TcpListener>,
+        tasks: &TaskTracker,
+        stop: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let Some(listener) = listener else {
+            return Ok(());
+        };
+        let addr = listener.local_addr().context("http listener address")?;
+        let listener = tokio::net::TcpListener::from_std(listener).context("http listener")?;
+        tracing::info!(%addr, "serving /metrics, /healthz, /readyz");
+        let (metrics, health, stop) = (self.metrics.clone(), self.health.clone(), stop.clone());
+        tasks.spawn(async move {
+            if let Err(err) = http::serve(listener, metrics, health, stop).await {
+                tracing::error!(%err, "http endpoint failed");
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn run(
+        mut self,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<CounterSnapshot> {
+        if self.config.kafka.delivery == DeliveryMode::ExactlyOnce {
+            return exactly_once::run(self, shutdown).await;
+        }
+        let http_listener = self.http_listener.take();
         let kafka = &self.config.kafka;
         let workers = self.config.pipeline.effective_workers();
         let drain = Duration::from_millis(self.config.shutdown.drain_timeout_ms);
@@ -157,23 +188,11 @@ impl Daemon {
 
         let tasks = TaskTracker::new();
         let telemetry_stop = CancellationToken::new();
-        if let Some(listener) = self.http_listener {
-            let addr = listener.local_addr().context("http listener address")?;
-            let listener = tokio::net::TcpListener::from_std(listener).context("http listener")?;
-            tracing::info!(%addr, "serving /metrics, /healthz, /readyz");
-            tasks.spawn({
-                let (metrics, health, stop) = (
-                    self.metrics.clone(),
-                    self.health.clone(),
-                    telemetry_stop.clone(),
-                );
-                async move {
-                    if let Err(err) = http::serve(listener, metrics, health, stop).await {
-                        tracing::error!(%err, "http endpoint failed");
-                    }
-                }
-            });
-        }
+        self.serve_http(http_listener, &tasks, &telemetry_stop)?;
+        // However run() ends — returns, fails, or is dropped mid-way — background loops
+        // (the state follower runs on a blocking thread) see the token cancelled and end.
+        let _stop_background = telemetry_stop.clone().drop_guard();
+
         if let Some(index) = self.pipeline.story_index() {
             // Before the first input record: versions and duplicates are judged against
             // everything the group has published.
@@ -336,32 +355,26 @@ async fn process_and_send(
     let mut work_rx = work_rx;
     let incoming = futures::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
     let mut results = incoming
-        .map(|work| {
-            let pipeline = pipeline.clone();
-            let metrics = metrics.clone();
-            tokio::task::spawn_blocking(move || {
-                let src = &work.record.source;
-                let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
-                let _entered = span.enter();
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    pipeline.process_observed(
-                        &work.record.payload,
-                        work.record.content_type(),
-                        src,
-                        &mut |stage, took| metrics.observe_stage(stage, took),
-                    )
-                }))
-                .unwrap_or_else(|panic| Err(panic_failure(&panic)));
-                (work, result)
-            })
+        .map(|work: Work| {
+            let (pipeline, metrics) = (pipeline.clone(), metrics.clone());
+            async move {
+                let Work {
+                    record,
+                    ticket,
+                    permit,
+                } = work;
+                process_blocking(pipeline, metrics, record)
+                    .await
+                    .map(|(record, result)| (record, result, ticket, permit))
+            }
         })
         .buffered(workers);
     while let Some(joined) = results.next().await {
         if fatal.is_cancelled() {
             return;
         }
-        let (work, result): (Work, Result<Processed, Failure>) = match joined {
-            Ok(pair) => pair,
+        let (record, result, ticket, permit) = match joined {
+            Ok(done) => done,
             Err(err) => {
                 // Only reachable if the blocking pool itself is shut down; the record stays
                 // unacknowledged, so its offset is never stored.
@@ -370,50 +383,83 @@ async fn process_and_send(
                 return;
             }
         };
-        let Work {
-            record,
-            ticket,
-            permit,
-        } = work;
-        let span = tracing::debug_span!("story", topic = %record.source.topic, partition = record.source.partition, offset = record.source.offset);
-        let sent = async {
-            match &result {
-                Ok(processed) => {
-                    match processed.identity {
-                        IdentityStatus::Duplicate | IdentityStatus::NearDuplicate => {
-                            metrics.duplicates.inc();
-                        }
-                        IdentityStatus::Version => {
-                            metrics.versions.inc();
-                        }
-                        IdentityStatus::New | IdentityStatus::Unknown => {}
-                    }
-                    if let Some(state) = &processed.state {
-                        sink.send_state(&processed.key, state).await?;
-                    }
-                    if processed.dropped {
-                        tracing::debug!(story_id = %processed.key, "re-send dropped");
-                        sink.acknowledge_without_output(&ticket);
-                        drop(permit);
-                        return Ok(());
-                    }
-                    tracing::debug!(story_id = %processed.key, "event");
-                    sink.send_event(processed, &record.source, ticket, permit).await
-                }
-                Err(failure) => {
-                    tracing::warn!(class = %failure.class, stage = %failure.stage, reason = %failure.message, "dead letter");
-                    sink.send_dead_letter(&record, failure, ticket, permit).await
-                }
-            }
-        }
-        .instrument(span)
-        .await;
+        let sent = send_result(&sink, &metrics, &record, result, ticket, permit).await;
         if let Err(err) = sent {
             tracing::error!(%err, "cannot enqueue output");
             fatal.cancel();
             return;
         }
     }
+}
+
+/// Hands one processed record's outputs to the producer: its state record, then its event
+/// or dead letter — or, for a re-send dropped by `dedup.drop_exact`, nothing (the record is
+/// acknowledged as answered).
+async fn send_result(
+    sink: &Sink,
+    metrics: &Metrics,
+    record: &InputRecord,
+    result: Result<Processed, Failure>,
+    ticket: Ticket,
+    permit: OwnedSemaphorePermit,
+) -> Result<(), crate::kafka::sink::SinkError> {
+    let span = tracing::debug_span!("story", topic = %record.source.topic, partition = record.source.partition, offset = record.source.offset);
+    async {
+        match &result {
+            Ok(processed) => {
+                match processed.identity {
+                    IdentityStatus::Duplicate | IdentityStatus::NearDuplicate => {
+                        metrics.duplicates.inc();
+                    }
+                    IdentityStatus::Version => {
+                        metrics.versions.inc();
+                    }
+                    IdentityStatus::New | IdentityStatus::Unknown => {}
+                }
+                if let Some(state) = &processed.state {
+                    sink.send_state(&processed.key, state).await?;
+                }
+                if processed.dropped {
+                    tracing::debug!(story_id = %processed.key, "re-send dropped");
+                    sink.acknowledge_without_output(&ticket);
+                    drop(permit);
+                    return Ok(());
+                }
+                tracing::debug!(story_id = %processed.key, "event");
+                sink.send_event(processed, &record.source, ticket, permit).await
+            }
+            Err(failure) => {
+                tracing::warn!(class = %failure.class, stage = %failure.stage, reason = %failure.message, "dead letter");
+                sink.send_dead_letter(record, failure, ticket, permit).await
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Runs the pipeline on one record on the blocking pool, turning a panic into a failure.
+async fn process_blocking(
+    pipeline: Arc<Pipeline>,
+    metrics: Arc<Metrics>,
+    record: InputRecord,
+) -> Result<(InputRecord, Result<Processed, Failure>), tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let src = &record.source;
+        let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
+        let _entered = span.enter();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pipeline.process_observed(
+                &record.payload,
+                record.content_type(),
+                src,
+                &mut |stage, took| metrics.observe_stage(stage, took),
+            )
+        }))
+        .unwrap_or_else(|panic| Err(panic_failure(&panic)));
+        (record, result)
+    })
+    .await
 }
 
 /// Creates the state topic if needed, rebuilds `index` from it and returns the reader to

@@ -54,6 +54,9 @@ pub struct SinkContext {
     /// Cancelled on the first failed delivery.
     fatal: CancellationToken,
     fatal_reason: Mutex<Option<String>>,
+    /// Transactional mode: a failed delivery fails its transaction's commit, which the
+    /// exactly-once loop aborts and retries; it is not fatal by itself.
+    transactional: bool,
 }
 
 impl ClientContext for SinkContext {}
@@ -86,6 +89,11 @@ impl ProducerContext for SinkContext {
                 }
             }
             Err((err, message)) => {
+                if self.transactional {
+                    // Includes messages purged by an abort: the commit result decides.
+                    tracing::debug!(topic = message.topic(), %err, "delivery failed inside a transaction");
+                    return;
+                }
                 let Some(ticket) = &delivery.ticket else {
                     // State is an optimisation: a lost state record degrades duplicate
                     // detection, it loses no story. Not fatal.
@@ -143,7 +151,49 @@ impl Sink {
         fatal: CancellationToken,
         schema: &'static str,
     ) -> Result<Self, KafkaError> {
+        Self::create_with(config, tracker, metrics, offsets_moved, fatal, schema, None)
+    }
+
+    /// Creates a transactional producer with `transactional_id` (exactly-once mode).
+    pub fn create_transactional(
+        config: &KafkaConfig,
+        tracker: Arc<OffsetTracker>,
+        metrics: Arc<Metrics>,
+        fatal: CancellationToken,
+        schema: &'static str,
+        transactional_id: &str,
+    ) -> Result<Self, KafkaError> {
+        let moved = Arc::new(Notify::new());
+        Self::create_with(
+            config,
+            tracker,
+            metrics,
+            moved,
+            fatal,
+            schema,
+            Some(transactional_id),
+        )
+    }
+
+    fn create_with(
+        config: &KafkaConfig,
+        tracker: Arc<OffsetTracker>,
+        metrics: Arc<Metrics>,
+        offsets_moved: Arc<Notify>,
+        fatal: CancellationToken,
+        schema: &'static str,
+        transactional_id: Option<&str>,
+    ) -> Result<Self, KafkaError> {
         let mut client = ClientConfig::new();
+        if let Some(id) = transactional_id {
+            client
+                .set("transactional.id", id)
+                // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+                .set(
+                    "transaction.timeout.ms",
+                    config.message_timeout_ms.max(60_000).to_string(),
+                );
+        }
         client
             .set("bootstrap.servers", &config.brokers)
             // Idempotence gives acks=all, ordered retries and no duplicates from retries.
@@ -159,6 +209,7 @@ impl Sink {
             offsets_moved,
             fatal,
             fatal_reason: Mutex::new(None),
+            transactional: transactional_id.is_some(),
         };
         Ok(Self {
             producer: client.create_with_context(context)?,
@@ -310,6 +361,11 @@ impl Sink {
                 }
             }
         }
+    }
+
+    /// The producer, for the transaction calls of the exactly-once loop.
+    pub fn producer(&self) -> &ThreadedProducer<SinkContext> {
+        &self.producer
     }
 
     /// Waits up to `timeout` for every enqueued message to be delivered or failed.

@@ -236,9 +236,20 @@ pub fn read_outputs(brokers: &str, topics: &[&str], n: usize, timeout: Duration)
             ends = Some(e);
         }
         if let Some(e) = &ends {
-            if e.iter()
-                .all(|(k, high)| positions.get(k).map_or(*high == 0, |p| p + 1 >= *high))
-            {
+            // The consumer's position, not the last record's offset: transaction markers
+            // occupy offsets no record is returned for.
+            let position = consumer.position().expect("position");
+            let at_end = e.iter().all(|((topic, partition), high)| {
+                *high == 0
+                    || position
+                        .find_partition(topic, *partition)
+                        .and_then(|el| el.offset().to_raw())
+                        .is_some_and(|p| p >= *high)
+                    || positions
+                        .get(&(topic.clone(), *partition))
+                        .is_some_and(|p| p + 1 >= *high)
+            });
+            if at_end {
                 break;
             }
         }
