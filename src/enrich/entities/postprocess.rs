@@ -162,23 +162,21 @@ pub(super) fn extract(
     if toks.is_empty() || res.model.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let words: Vec<Vec<&str>> = sents
-        .iter()
-        .map(|r| toks[r.clone()].iter().map(|t| t.text).collect())
-        .collect();
-    let feats = doc_features(&words, gaz);
+    let words: Vec<&str> = toks.iter().map(|t| t.text).collect();
+    let feats = doc_features(&words, &sents, gaz);
     // 2. tag
+    let tagged = res.model.tag_doc(&feats);
     let mut spans: Vec<Span> = Vec::new();
-    for (si, r) in sents.iter().enumerate() {
-        for (k, f) in feats.flags[si].iter().enumerate() {
-            toks[r.start + k].flags = *f;
-            toks[r.start + k].initial = k == 0
+    for r in &sents {
+        for k in r.clone() {
+            toks[k].flags = feats.flags[k];
+            toks[k].initial = k == r.start
                 || matches!(
-                    toks[r.start + k - 1].text,
+                    toks[k - 1].text,
                     "\"" | "“" | "'" | "‘" | "(" | ":" | "-" | "–" | "—"
                 );
         }
-        let tags = res.model.tag(feats.sentence(si), &feats.hashes[si]);
+        let tags = &tagged[r.clone()];
         let mut k = 0;
         while k < tags.len() {
             let t = tags[k].tag;
@@ -396,8 +394,14 @@ pub(super) fn extract(
         covered[s.t0..s.t1].iter_mut().for_each(|c| *c = true);
     }
     // 4. gazetteer back-off: demonyms, unambiguous country-level names, "X region"
-    for (si, r) in sents.iter().enumerate() {
-        for hit in gaz.hits(&words[si]) {
+    for r in &sents {
+        let hashes: Vec<u64> = feats.tok_type[r.clone()]
+            .iter()
+            .map(|&t| feats.types[t as usize].word)
+            .collect();
+        let types = &feats.types[..];
+        let tt = &feats.tok_type[r.clone()];
+        for hit in gaz.hits_hashed(&hashes, |k| types[tt[k] as usize].is_cap()) {
             let (t0, t1) = (r.start + hit.start, r.start + hit.end);
             if covered[t0..t1].iter().any(|&c| c) {
                 continue;
@@ -515,6 +519,15 @@ pub(super) fn extract(
             .unwrap_or_default()
         })
         .collect();
+    let initials: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            k.iter()
+                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
+                .filter_map(|w| w.chars().next())
+                .collect()
+        })
+        .collect();
     let mut merged_into: Vec<Option<usize>> = vec![None; groups.len()];
     for a in 0..groups.len() {
         if keys[a].is_empty() || groups[a].country.is_some() {
@@ -529,12 +542,7 @@ pub(super) fn extract(
             let part_of = keys[b]
                 .windows(keys[a].len())
                 .any(|w| w == keys[a].as_slice());
-            let initials: String = keys[b]
-                .iter()
-                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
-                .filter_map(|w| w.chars().next())
-                .collect();
-            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials;
+            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials[b];
             let ok = (person_b && part_of && groups[a].label() != Label::Loc)
                 || (person_b && part_of && keys[a].len() == 1 && groups[a].votes[2] < 1.5)
                 || (acronym && groups[b].label() == Label::Org);
