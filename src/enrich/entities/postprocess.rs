@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::features::doc_features;
+use super::features::{doc_features, seq_push, SEQ_SEED};
 use super::gazetteer::{flag, HitKind, PlaceKind};
 use super::perceptron::TAGS;
 use super::tokenize::{sentences, tokenize};
@@ -164,6 +164,13 @@ pub(super) fn extract(
     }
     let words: Vec<&str> = toks.iter().map(|t| t.text).collect();
     let feats = doc_features(&words, &sents, gaz);
+    // gazetteer key of tokens t0..t1: the sequence hash of their word hashes (what
+    // `gaz_key` + `seq_hash` give, without building the string)
+    let key_hash = |t0: usize, t1: usize| {
+        feats.tok_type[t0..t1]
+            .iter()
+            .fold(SEQ_SEED, |h, &t| seq_push(h, feats.types[t as usize].word))
+    };
     // 2. tag
     let tagged = res.model.tag_doc(&feats);
     let mut spans: Vec<Span> = Vec::new();
@@ -197,8 +204,7 @@ pub(super) fn extract(
                 _ => None,
             };
             let (t0, t1) = (r.start + k, r.start + e);
-            let text_key = gaz_key(&toks[t0..t1]);
-            match (label, gaz.demonym(&text_key)) {
+            match (label, gaz.demonym_hashed(key_hash(t0, t1))) {
                 (_, Some((c, true))) => spans.push(Span {
                     t0,
                     t1,
@@ -309,7 +315,7 @@ pub(super) fn extract(
                     d -= 1;
                 }
                 if d < j {
-                    if let Some((c, _)) = gaz.demonym(&gaz_key(&toks[d..j])) {
+                    if let Some((c, _)) = gaz.demonym_hashed(key_hash(d, j)) {
                         s.affiliation = Some(c);
                     }
                 }
@@ -411,14 +417,14 @@ pub(super) fn extract(
             if prev_cap || next_cap {
                 continue;
             }
-            let key = gaz_key(&toks[t0..t1]);
+            let key = key_hash(t0, t1);
             let span = match hit.what {
-                HitKind::Demonym(c) => match gaz.demonym(&key) {
+                HitKind::Demonym(c) => match gaz.demonym_hashed(key) {
                     Some((_, true)) => Some((Some(c), 0.6)),
                     _ => Some((None, 0.6)),
                 },
                 HitKind::Place => {
-                    let big = gaz.candidates(&key).iter().any(|&(p, alt)| {
+                    let big = gaz.candidates_hashed(key).iter().any(|&(p, alt)| {
                         !alt && matches!(
                             gaz.places[p as usize].kind,
                             PlaceKind::Country | PlaceKind::Admin1 | PlaceKind::Continent
@@ -472,9 +478,9 @@ pub(super) fn extract(
     spans.sort_by_key(|s| s.t0);
     for s in spans {
         let country = s.demonym.or_else(|| {
-            let key = gaz_key(&toks[s.t0..s.t1]);
-            gaz.demonym(&key).map(|(c, _)| c).or_else(|| {
-                gaz.candidates(&key)
+            let key = key_hash(s.t0, s.t1);
+            gaz.demonym_hashed(key).map(|(c, _)| c).or_else(|| {
+                gaz.candidates_hashed(key)
                     .iter()
                     .find(|&&(p, alt)| !alt && gaz.places[p as usize].kind == PlaceKind::Country)
                     .map(|&(p, _)| p)
