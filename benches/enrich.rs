@@ -4,7 +4,8 @@
 //! `entities` runs the entity stage alone (tokenize, features, tagger, post-processing,
 //! place resolution; `entities_cpu` the same timed by thread CPU time, and the number of
 //! entities found is checked against the committed model's); `language`, `sentences`, `quotes` (given the sentences and entities)
-//! and `dates` (headline and body) each run one stage's work alone; `pipeline` runs the whole
+//! and `dates` (headline and body), `topics`, `keywords` (given the entities) and `summary`
+//! (on stories split into paragraphs) each run one stage's work alone; `pipeline` runs the whole
 //! chain `copydesk eval` runs (decode, normalise, every enrich stage, encode). Each checks
 //! that the output is not empty before timing.
 
@@ -13,8 +14,9 @@ use std::path::Path;
 
 use copydesk::config::PipelineConfig;
 use copydesk::enrich::sentences::split_sentences;
-use copydesk::enrich::{dates, entities, quotes, Language};
+use copydesk::enrich::{dates, entities, quotes, Keywords, Language, Summary, Topics};
 use copydesk::pipeline::{Pipeline, Source};
+use copydesk::story::{Block, Story};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn corpus() -> Vec<String> {
@@ -147,6 +149,56 @@ fn bench(c: &mut Criterion) {
             for (h, body) in &split {
                 black_box(dates::extract(black_box(h), reference, true));
                 black_box(dates::extract(black_box(body), reference, false));
+            }
+        })
+    });
+    // topics, keywords and summary read a Story: headline, paragraphs, entities
+    let prepared_stories: Vec<Story> = split
+        .iter()
+        .map(|(h, body)| {
+            let mut story = Story {
+                headline: Some(h.to_string()),
+                body: body
+                    .split("\n\n")
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(Block::paragraph)
+                    .collect(),
+                ..Story::default()
+            };
+            story.enrichment.entities = entities::extract(Some(h), body).0;
+            story
+        })
+        .collect();
+    let topics = Topics::default();
+    let keywords = Keywords::default();
+    let summary = Summary::default();
+    assert!(
+        prepared_stories
+            .iter()
+            .all(|s| !topics.classify(s).is_empty()
+                && !keywords.extract(s).is_empty()
+                && summary.summarise(s).is_some()),
+        "a story without topics, keywords or summary"
+    );
+    group.bench_function("topics", |b| {
+        b.iter(|| {
+            for s in &prepared_stories {
+                black_box(topics.classify(black_box(s)));
+            }
+        })
+    });
+    group.bench_function("keywords", |b| {
+        b.iter(|| {
+            for s in &prepared_stories {
+                black_box(keywords.extract(black_box(s)));
+            }
+        })
+    });
+    group.bench_function("summary", |b| {
+        b.iter(|| {
+            for s in &prepared_stories {
+                black_box(summary.summarise(black_box(s)));
             }
         })
     });

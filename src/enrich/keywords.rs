@@ -37,6 +37,8 @@ const BODY_WEIGHT: f32 = 1.0;
 const MIN_PHRASE_COUNT: u32 = 2;
 /// A sub-phrase is dropped when its frequency is below this multiple of the longer one's.
 const SUBSUMED_RATIO: f32 = 1.3;
+/// How many ranked candidates per wanted keyword are sorted (the rest cannot make it).
+const RANKED_PER_KEYWORD: usize = 8;
 /// Score factor for a candidate that occurs only once.
 const SINGLE_MENTION_FACTOR: f32 = 0.5;
 /// Keywords scoring below this share of the best are not reported.
@@ -127,6 +129,9 @@ fn combine(a: u64, b: u64) -> u64 {
     (a.rotate_left(23) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
+/// Longer than any stopword: no need to look it up.
+const MAX_STOPWORD_LEN: usize = 13;
+
 static STOP: LazyLock<HashSet<u64, BuildHasherDefault<IdHasher>>> = LazyLock::new(|| {
     STOPWORDS
         .split_whitespace()
@@ -166,11 +171,12 @@ fn singular(word: &[u8]) -> &[u8] {
     &word[..n - 1]
 }
 
-/// Lower-case bytes of a word, in a stack buffer for the usual short ASCII word.
+/// The lower-case bytes of a word into `buf`.
 fn lower(word: &str, buf: &mut Vec<u8>) {
     buf.clear();
     if word.is_ascii() {
-        buf.extend(word.bytes().map(|b| b.to_ascii_lowercase()));
+        buf.extend_from_slice(word.as_bytes());
+        buf.make_ascii_lowercase();
     } else {
         for c in word.chars() {
             let mut tmp = [0u8; 4];
@@ -208,79 +214,148 @@ struct Word {
     initial: bool,
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+/// Byte classes for the ASCII fast path of [`words`].
+const SEP: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+const DIGIT: u8 = 3;
+static CLASS: [u8; 128] = {
+    let mut t = [SEP; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() {
+            LOWER
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else {
+            SEP
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The character at byte `i` of `text` and its length (ASCII without decoding).
+fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        return Some((char::from(b), 1));
+    }
+    let c = text.get(i..)?.chars().next()?;
+    Some((c, c.len_utf8()))
 }
 
 /// Splits `text` into words, appending to `out`.
 fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
     let mut i = 0;
     let mut initial = true;
-    while i < text.len() {
-        let Some(c) = text[i..].chars().next() else {
-            break;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (first, len) = if b < 0x80 {
+            (CLASS[usize::from(b)], 1)
+        } else {
+            match char_at(text, i) {
+                Some((c, l)) if c.is_alphanumeric() => {
+                    (if c.is_uppercase() { UPPER } else { LOWER }, l)
+                }
+                Some((c, l)) => {
+                    // typographic punctuation ends a phrase, as ASCII punctuation does
+                    if c == '…' {
+                        initial = true;
+                    }
+                    if !c.is_whitespace() {
+                        if let Some(last) = out.last_mut() {
+                            last.break_after = true;
+                        }
+                    }
+                    i += l;
+                    continue;
+                }
+                None => break,
+            }
         };
-        if !is_word_char(c) {
-            if matches!(c, '.' | '!' | '?' | ':' | ';') {
+        if first == SEP {
+            if matches!(b, b'.' | b'!' | b'?' | b':' | b';') {
                 initial = true;
             }
-            if !c.is_whitespace() {
+            if !matches!(b, b' ' | b'\n' | b'\t' | b'\r') {
                 if let Some(last) = out.last_mut() {
                     last.break_after = true;
                 }
             }
-            i += c.len_utf8();
+            i += 1;
             continue;
         }
+        // the word: letters and digits, with inner hyphens and apostrophes
         let start = i;
-        let mut end = i;
+        let mut end = i + len;
         let mut possessive = false;
-        let mut it = text[i..].char_indices().peekable();
-        while let Some((off, ch)) = it.next() {
-            let at = i + off;
-            if is_word_char(ch) {
-                end = at + ch.len_utf8();
-                continue;
-            }
-            if matches!(ch, '-' | '\'' | '\u{2019}') {
-                if let Some(&(_, next)) = it.peek() {
-                    if is_word_char(next) {
-                        // possessive 's ends the word
-                        let rest = &text[at + ch.len_utf8()..];
-                        if ch != '-'
-                            && (rest.starts_with('s') || rest.starts_with('S'))
-                            && !rest[1..].chars().next().is_some_and(is_word_char)
-                        {
-                            possessive = true;
-                            break;
-                        }
-                        continue;
-                    }
+        let (mut alpha, upper_first) = (first != DIGIT, first == UPPER);
+        let mut all_upper = first != LOWER;
+        let mut apostrophe = false;
+        loop {
+            let Some(&nb) = bytes.get(end) else {
+                break;
+            };
+            if nb < 0x80 {
+                let class = CLASS[usize::from(nb)];
+                if class != SEP {
+                    alpha |= class != DIGIT;
+                    all_upper &= class != LOWER;
+                    end += 1;
+                    continue;
                 }
             }
-            break;
+            let Some((ch, l)) = char_at(text, end) else {
+                break;
+            };
+            if ch.is_alphanumeric() {
+                alpha |= ch.is_alphabetic();
+                all_upper &= !ch.is_lowercase();
+                end += l;
+                continue;
+            }
+            if !matches!(ch, '-' | '\'' | '\u{2019}') {
+                break;
+            }
+            let Some((next, nl)) = char_at(text, end + l) else {
+                break;
+            };
+            if !next.is_alphanumeric() {
+                break;
+            }
+            if ch != '-' {
+                // a possessive 's ends the word ("Nigeria's")
+                let after = char_at(text, end + l + nl).map(|(a, _)| a);
+                if matches!(next, 's' | 'S') && !after.is_some_and(char::is_alphanumeric) {
+                    possessive = true;
+                    break;
+                }
+                apostrophe = true;
+            }
+            end += l;
         }
         let word = &text[start..end];
         lower(word, buf);
-        let starts_digit = word.bytes().next().is_some_and(|b| b.is_ascii_digit());
-        let has_alpha = word.chars().any(char::is_alphabetic);
         // "won't", "we've": contractions are function words
-        let contraction = !word.chars().next().is_some_and(char::is_uppercase)
-            && word.contains(['\'', '\u{2019}']);
-        let first_upper = word.chars().next().is_some_and(char::is_uppercase);
-        let all_upper = word
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .all(char::is_uppercase);
-        let lower_verbish =
-            !first_upper && buf.len() > 4 && (buf.ends_with(b"ed") || buf.ends_with(b"ly"));
+        let contraction = apostrophe && !upper_first;
+        // past tenses and adverbs ("reopened", "quickly") but not "speed" or compounds
+        // such as "high-speed", "state-owned"
+        let lower_verbish = !upper_first
+            && buf.len() > 4
+            && !buf.contains(&b'-')
+            && ((buf.ends_with(b"ed") && !buf.ends_with(b"eed")) || buf.ends_with(b"ly"));
         let long_enough = buf.len() >= 3 || (all_upper && buf.len() == 2);
-        let content = has_alpha
-            && !starts_digit
+        let content = alpha
+            && first != DIGIT
             && !contraction
             && long_enough
             && !lower_verbish
-            && !STOP.contains(&fnv(buf));
+            && !(buf.len() <= MAX_STOPWORD_LEN && STOP.contains(&fnv(buf)));
         // Offsets fit u32: stories are bounded far below 4 GB by max_story_bytes.
         out.push(Word {
             start: start as u32,
@@ -293,12 +368,8 @@ fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
         initial = false;
         i = end;
         if possessive {
-            // skip the 's
-            i += text[end..]
-                .chars()
-                .take(2)
-                .map(char::len_utf8)
-                .sum::<usize>();
+            // skip the apostrophe and the s
+            i += text[end..].chars().take(2).map(char::len_utf8).sum::<usize>();
         }
     }
 }
@@ -334,7 +405,11 @@ impl Candidate {
         // Longer phrases are rarer by count; names are not more important for being long.
         let words = if self.entity.is_some() { 1 } else { self.len };
         // Said once, it is rarely what the story is about.
-        let once = if self.count < 2 { SINGLE_MENTION_FACTOR } else { 1.0 };
+        let once = if self.count < 2 {
+            SINGLE_MENTION_FACTOR
+        } else {
+            1.0
+        };
         self.freq * self.rarity * once * (1.0 + 0.5 * f32::from(words.saturating_sub(1)))
     }
 }
@@ -393,23 +468,32 @@ impl Keywords {
             };
             zones.push((&block.text, w));
         }
-        let mut cands: IdMap<Candidate> = IdMap::default();
-        let mut rarity_cache: IdMap<f32> = IdMap::default();
+        // About one candidate per three bytes of text at most: no rehashing.
+        let bytes: usize = zones.iter().map(|(t, _)| t.len()).sum();
+        let mut cands: IdMap<Candidate> =
+            IdMap::with_capacity_and_hasher(bytes / 3 + 16, BuildHasherDefault::default());
         let mut buf = Vec::with_capacity(32);
         let mut ws: Vec<Word> = Vec::with_capacity(256);
+        // rarity of each word of the zone (0 for non-content words)
+        let mut rar: Vec<f32> = Vec::with_capacity(256);
         for (z, (text, weight)) in zones.iter().enumerate() {
             ws.clear();
+            rar.clear();
             words(text, &mut ws, &mut buf);
             let mut run_start = 0;
             for i in 0..ws.len() {
                 let w = ws[i];
                 if !w.content {
+                    rar.push(0.0);
                     run_start = i + 1;
                     continue;
                 }
-                let r = *rarity_cache
-                    .entry(w.key)
-                    .or_insert_with(|| self.rarity(&text[w.start as usize..w.end as usize]));
+                // the word's own candidate holds its rarity, looked up once per story
+                let r = match cands.get(&w.key) {
+                    Some(c) => c.rarity,
+                    None => self.rarity(&text[w.start as usize..w.end as usize]),
+                };
+                rar.push(r);
                 // n-grams ending at word i
                 let mut rarity_sum = r;
                 for n in 1..=MAX_WORDS.min(i + 1 - run_start) {
@@ -419,7 +503,7 @@ impl Keywords {
                         if fw.break_after {
                             break;
                         }
-                        rarity_sum += rarity_cache.get(&fw.key).copied().unwrap_or(1.0);
+                        rarity_sum += rar[first];
                     }
                     // the phrase ws[first..=i]
                     let phrase_key = ws[first + 1..=i]
@@ -500,14 +584,18 @@ impl Keywords {
             if keys.is_empty() {
                 continue;
             }
-            let mut freq =
-                e.mention_count as f32 + if e.in_headline { HEADLINE_WEIGHT - 1.0 } else { 0.0 };
+            let mut freq = e.mention_count as f32
+                + if e.in_headline {
+                    HEADLINE_WEIGHT - 1.0
+                } else {
+                    0.0
+                };
             let mut rarity = 0.0;
             for w in &name_words {
-                rarity += rarity_cache
-                    .get(&w.key)
-                    .copied()
-                    .unwrap_or_else(|| self.rarity(&e.name[w.start as usize..w.end as usize]));
+                rarity += cands.get(&w.key).filter(|c| c.len == 1).map_or_else(
+                    || self.rarity(&e.name[w.start as usize..w.end as usize]),
+                    |c| c.rarity,
+                );
             }
             rarity = (rarity / keys.len() as f32).max(0.6);
             let full = keys.iter().skip(1).fold(keys[0], |h, x| combine(h, *x));
@@ -541,21 +629,36 @@ impl Keywords {
                 entity: Some(idx),
             });
         }
-        let mut ranked: Vec<Candidate> = cands
+        let all: Vec<Candidate> = cands
             .into_values()
             .filter(|c| !c.suppressed)
             .chain(entity_cands)
             .collect();
-        ranked.sort_by(|a, b| {
-            b.score()
-                .total_cmp(&a.score())
-                .then(a.at.cmp(&b.at))
-                .then(a.entity.cmp(&b.entity))
-        });
-        let best = ranked.first().map_or(0.0, Candidate::score);
+        let best = all.iter().map(Candidate::score).fold(0.0f32, f32::max);
+        if best <= 0.0 {
+            return Vec::new();
+        }
+        let mut ranked: Vec<(f32, &Candidate)> = all
+            .iter()
+            .map(|c| (c.score(), c))
+            .filter(|(s, _)| *s >= MIN_RELATIVE_SCORE * best)
+            .collect();
+        let order = |a: &(f32, &Candidate), b: &(f32, &Candidate)| {
+            b.0.total_cmp(&a.0)
+                .then(a.1.at.cmp(&b.1.at))
+                .then(a.1.entity.cmp(&b.1.entity))
+        };
+        // Only the head of the ranking is needed: some candidates are skipped as parts of
+        // longer ones, so keep a generous multiple of `max` before sorting.
+        let keep = self.max.saturating_mul(RANKED_PER_KEYWORD);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by(keep, order);
+            ranked.truncate(keep);
+        }
+        ranked.sort_unstable_by(order);
         let mut chosen: Vec<&Candidate> = Vec::with_capacity(self.max);
-        for c in &ranked {
-            if chosen.len() >= self.max || c.score() < MIN_RELATIVE_SCORE * best {
+        for &(_, c) in &ranked {
+            if chosen.len() >= self.max {
                 break;
             }
             if chosen
@@ -592,7 +695,9 @@ impl Keywords {
                 let (sum, n) = word
                     .split('-')
                     .filter(|p| !p.is_empty())
-                    .fold((0.0, 0u32), |(s, n), p| (s + rarity_of(self.lexicon.zipf(p)), n + 1));
+                    .fold((0.0, 0u32), |(s, n), p| {
+                        (s + rarity_of(self.lexicon.zipf(p)), n + 1)
+                    });
                 if n == 0 {
                     1.0
                 } else {
@@ -641,5 +746,155 @@ impl Stage for Keywords {
     fn process(&self, mut story: Story) -> Result<Story, StageError> {
         story.enrichment.keywords = self.extract(&story);
         Ok(story)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::story::{Block, Mention};
+
+    fn story(headline: &str, body: &[&str]) -> Story {
+        Story {
+            headline: Some(headline.into()),
+            body: body.iter().map(|p| Block::paragraph(*p)).collect(),
+            ..Story::default()
+        }
+    }
+
+    fn texts(keywords: &[Keyword]) -> Vec<&str> {
+        keywords.iter().map(|k| k.text.as_str()).collect()
+    }
+
+    fn entity(kind: EntityKind, name: &str, mentions: usize, in_headline: bool) -> Entity {
+        Entity {
+            kind,
+            name: name.into(),
+            mentions: vec![Mention { start: 0, end: 0 }; mentions],
+            mention_count: mentions,
+            in_headline,
+            named: true,
+            relevance: 50,
+            confidence: 80,
+            roles: Vec::new(),
+            affiliation: None,
+            geonames_id: None,
+        }
+    }
+
+    #[test]
+    fn word_splitting_table() {
+        // (text, words as (text, content))
+        let cases: &[(&str, &[(&str, bool)])] = &[
+            ("The metro strike", &[("The", false), ("metro", true), ("strike", true)]),
+            ("Nigeria's ports", &[("Nigeria", true), ("ports", true)]),
+            ("Nigeria\u{2019}s ports", &[("Nigeria", true), ("ports", true)]),
+            ("high-speed rail", &[("high-speed", true), ("rail", true)]),
+            ("we won't go", &[("we", false), ("won't", false), ("go", false)]),
+            ("in 2023 the G7 met", &[("in", false), ("2023", false), ("the", false), ("G7", true), ("met", true)]),
+            ("EU and UN", &[("EU", true), ("and", false), ("UN", true)]),
+            ("they quickly reopened", &[("they", false), ("quickly", false), ("reopened", false)]),
+            ("Zürich café", &[("Zürich", true), ("café", true)]),
+        ];
+        let mut buf = Vec::new();
+        for (text, want) in cases {
+            let mut out = Vec::new();
+            words(text, &mut out, &mut buf);
+            let got: Vec<(&str, bool)> = out
+                .iter()
+                .map(|w| (&text[w.start as usize..w.end as usize], w.content))
+                .collect();
+            assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn plural_and_case_variants_share_a_key() {
+        let mut buf = Vec::new();
+        let key_of = |w: &str, buf: &mut Vec<u8>| {
+            lower(w, buf);
+            key(buf)
+        };
+        for (a, b, same) in [
+            ("port", "Ports", true),
+            ("company", "companies", true),
+            ("Crisis", "crisis", true),
+            ("news", "new", false),
+            ("bus", "buses", false),
+            ("strike", "strikes", true),
+            ("box", "boxes", true),
+        ] {
+            assert_eq!(key_of(a, &mut buf) == key_of(b, &mut buf), same, "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn repeated_specific_phrases_rank_first() {
+        let s = story(
+            "Metro workers strike over privatisation",
+            &[
+                "Metro workers walked out on Tuesday over the planned privatisation of three lines.",
+                "The metro workers' union said privatisation would cost jobs.",
+                "Commuters queued for buses as the metro strike went on.",
+                "The union said the privatisation plan had to be dropped.",
+            ],
+        );
+        let got = Keywords::new(5).extract(&s);
+        let t = texts(&got);
+        assert!(t.contains(&"privatisation"), "{t:?}");
+        assert!(t.iter().any(|k| k.starts_with("metro")), "{t:?}");
+        assert_eq!(got[0].score, 1.0);
+        assert!(got.windows(2).all(|w| w[0].score >= w[1].score), "{got:?}");
+        assert!(!t.contains(&"said") && !t.contains(&"Tuesday"), "{t:?}");
+        assert!(got.len() <= 5);
+    }
+
+    #[test]
+    fn entities_replace_their_parts_and_variants_merge() {
+        let mut s = story(
+            "Putin writes to Kim",
+            &[
+                "Vladimir Putin wrote to Kim Jong-un about bilateral relations.",
+                "Putin said bilateral relations would grow. Kim replied.",
+                "Bilateral relations were forged in war, Putin said.",
+            ],
+        );
+        s.enrichment.entities = vec![
+            entity(EntityKind::Person, "Vladimir Putin", 4, true),
+            entity(EntityKind::Person, "Kim Jong-un", 3, true),
+        ];
+        let got = Keywords::new(10).extract(&s);
+        let t = texts(&got);
+        assert!(t.contains(&"Vladimir Putin"), "{t:?}");
+        assert!(!t.contains(&"Putin"), "{t:?}");
+        assert!(t.contains(&"bilateral relations"), "{t:?}");
+        // "Bilateral relations" at a sentence start is the same keyword
+        assert_eq!(t.iter().filter(|k| k.to_lowercase() == "bilateral relations").count(), 1);
+        let putin = got.iter().find(|k| k.text == "Vladimir Putin").expect("Putin");
+        assert_eq!(putin.kind, KeywordKind::Entity);
+    }
+
+    #[test]
+    fn empty_and_zero_max() {
+        assert!(Keywords::new(10).extract(&Story::default()).is_empty());
+        let s = story("Metro strike", &["The metro strike goes on."]);
+        assert!(Keywords::new(0).extract(&s).is_empty());
+    }
+
+    /// Regression: a photo credit left in the body ("… Image: Nick Moreau.") made the
+    /// photographer's name and "Image" top keywords.
+    #[test]
+    fn captions_are_not_keywords() {
+        let s = story(
+            "Fans gather for comic convention",
+            &[
+                "Thousands of comic fans gathered at the convention centre.",
+                "The convention floor shortly after opening. Image: Nick Moreau.",
+                "Cosplay fans filled the convention halls with costumes.",
+                "A group of cosplay fans posed for photos. Image: Nick Moreau.",
+            ],
+        );
+        let t = texts(&Keywords::new(10).extract(&s)).join("|");
+        assert!(!t.contains("Image") && !t.contains("Moreau"), "{t}");
     }
 }

@@ -50,11 +50,7 @@ pub(crate) fn is_caption(text: &str) -> bool {
     if CAPTION_MARKERS.iter().any(|m| head.starts_with(m)) {
         return true;
     }
-    let tail_start = t
-        .char_indices()
-        .rev()
-        .nth(59)
-        .map_or(0, |(i, _)| i);
+    let tail_start = t.char_indices().rev().nth(59).map_or(0, |(i, _)| i);
     let tail = t[tail_start..].to_lowercase();
     ["image:", "photo:", "picture:", "credit:"]
         .iter()
@@ -224,5 +220,100 @@ impl Stage for Summary {
     fn process(&self, mut story: Story) -> Result<Story, StageError> {
         story.enrichment.summary = self.summarise(&story);
         Ok(story)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::story::Block;
+
+    fn story(blocks: &[(BlockKind, &str)]) -> Story {
+        Story {
+            body: blocks
+                .iter()
+                .map(|(kind, text)| Block {
+                    kind: *kind,
+                    text: (*text).to_string(),
+                })
+                .collect(),
+            ..Story::default()
+        }
+    }
+
+    const P: BlockKind = BlockKind::Paragraph;
+
+    #[test]
+    fn lede_sentences_table() {
+        // (blocks, max_chars, max_sentences, expected)
+        let cases: &[(&[(BlockKind, &str)], usize, usize, Option<&str>)] = &[
+            (&[], 300, 3, None),
+            (&[(P, "One. Two. Three. Four.")], 300, 3, Some("One. Two. Three.")),
+            (&[(P, "One. Two. Three.")], 300, 1, Some("One.")),
+            // the budget stops before a sentence that does not fit
+            (&[(P, "First sentence here. Second sentence is longer.")], 25, 3, Some("First sentence here.")),
+            // sentences continue into the next paragraph
+            (&[(P, "Short lede."), (P, "Then more.")], 300, 3, Some("Short lede. Then more.")),
+            // crossheads, quotes, bylines, dates and captions are skipped
+            (
+                &[
+                    (P, "By Jane Doe"),
+                    (P, "Friday, July 21, 2017"),
+                    (P, "image source, Getty Images Caption, A man walks."),
+                    (BlockKind::Crosshead, "A crosshead"),
+                    (BlockKind::Quote, "\"A quote.\""),
+                    (P, "The real lede is here."),
+                ],
+                300,
+                3,
+                Some("The real lede is here."),
+            ),
+            // a dateline at the start of the lede is left out
+            (&[(P, "KYIV, Aug 16 (Reuters) - Power was restored on Monday.")], 300, 3, Some("Power was restored on Monday.")),
+            (&[(P, "WASHINGTON (AP) — Congress passed the bill.")], 300, 3, Some("Congress passed the bill.")),
+            (&[(P, "Taipei, Taiwan — The festival opened.")], 300, 3, Some("The festival opened.")),
+            // not a dateline: lower-case words before the dash
+            (&[(P, "The plan - which failed - was dropped.")], 300, 3, Some("The plan - which failed - was dropped.")),
+        ];
+        for (blocks, chars, sentences, want) in cases {
+            let got = Summary::new(*chars, *sentences).summarise(&story(blocks));
+            assert_eq!(got.as_deref(), *want, "{blocks:?}");
+        }
+    }
+
+    #[test]
+    fn long_first_sentence_is_cut_at_a_word() {
+        let long = "word ".repeat(100) + "end.";
+        let got = Summary::new(50, 3)
+            .summarise(&story(&[(P, &long)]))
+            .expect("summary");
+        assert!(got.ends_with('…'), "{got}");
+        assert!(got.chars().count() <= 50, "{got}");
+        assert!(!got.contains("wor…"), "{got}");
+    }
+
+    #[test]
+    fn declared_dateline_is_stripped() {
+        let mut s = story(&[(P, "SAO PAULO, March 3 (Northwire) - Commuters faced delays.")]);
+        s.dateline = Some("SAO PAULO, March 3 (Northwire)".into());
+        assert_eq!(
+            Summary::default().summarise(&s).as_deref(),
+            Some("Commuters faced delays.")
+        );
+    }
+
+    /// Regression: a picture caption with its credit at the end ("… Image: Mark
+    /// Rathbun.") was taken as the second sentence of the summary.
+    #[test]
+    fn caption_with_trailing_credit_is_skipped() {
+        let s = story(&[
+            (P, "A defector was arrested after leaving the group."),
+            (P, "Daniel Montalvo in September 2010, after having left. Image: Mark Rathbun."),
+            (P, "He was held for two days."),
+        ]);
+        assert_eq!(
+            Summary::default().summarise(&s).as_deref(),
+            Some("A defector was arrested after leaving the group. He was held for two days.")
+        );
     }
 }

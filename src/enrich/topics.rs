@@ -7,9 +7,11 @@
 //! `data/iptc/news-cues.tsv` holds hand-written news cue terms and drops IPTC-derived terms
 //! that are ambiguous in news copy. Both are embedded and parsed once per process.
 //!
-//! How: one Aho-Corasick automaton (ASCII case-insensitive, leftmost-longest, so "drone
-//! strike" wins over "strike") scans the headline, the body blocks and the slugline. A match
-//! counts only on word boundaries, with plural and possessive endings accepted. Each term's
+//! How: each zone (headline, slugline, body blocks) is folded to lower-case words between
+//! single spaces, and one Aho-Corasick DFA (leftmost-longest, so "drone strike" wins over
+//! "strike"), whose patterns all start with a space, scans it: matches start only at words,
+//! and count only when they also end at one, plural endings (`-s`, `-es`, `y` → `-ies`) and
+//! possessives accepted. Each term's
 //! mentions are weighted by where they are (headline 3, lede 2, crosshead 1.5, body 1) and
 //! damped (`log2(1 + weighted mentions)`), multiplied by the term's cue weight and added to
 //! its topics. A top-level topic's score includes its children's; scores are divided by
@@ -23,7 +25,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::pipeline::{Stage, StageError};
 use crate::story::{BlockKind, Story, Topic};
@@ -243,27 +245,32 @@ impl Vocabulary {
                 .map_err(|_| row_error(NC, n + 1, "bad weight"))?;
             curated.push((term, target, weight));
         }
-        // Merge: curated rows replace derived rows of the same (term, target); dropped terms
-        // lose their derived rows.
-        let mut merged: HashMap<(&'static str, usize), f32> = HashMap::new();
+        // Merge on the matching form of the term ("net-zero" = "net zero"): curated rows
+        // replace derived rows of the same (term, target); dropped terms lose their derived
+        // rows.
+        let dropped: Vec<String> = dropped.iter().map(|t| match_form(t)).collect();
+        let mut merged: HashMap<(String, usize), (&'static str, f32)> = HashMap::new();
         for (term, target, weight) in derived {
-            if !dropped.contains(&term) {
-                merged.insert((term, target), weight);
+            let form = match_form(term);
+            if !dropped.contains(&form) {
+                merged.insert((form, target), (term, weight));
             }
         }
         for (term, target, weight) in curated {
-            merged.insert((term, target), weight);
+            merged.insert((match_form(term), target), (term, weight));
         }
-        let mut rows: Vec<((&'static str, usize), f32)> = merged.into_iter().collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        // One pattern per spelling; a term's cues are shared by its spellings.
+        let mut rows: Vec<((String, usize), (&'static str, f32))> = merged.into_iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1 .0.cmp(b.1 .0)));
+        // One pattern per spelling (a space, then the matching form); a term's cues are
+        // shared by its spellings.
         let mut spellings: Vec<String> = Vec::new();
         let mut i = 0;
         while i < rows.len() {
-            let term = rows[i].0 .0;
+            let form = rows[i].0 .0.clone();
+            let term = rows[i].1 .0;
             let start = vocab.cues.len();
-            while i < rows.len() && rows[i].0 .0 == term {
-                let ((_, target), weight) = rows[i];
+            while i < rows.len() && rows[i].0 .0 == form {
+                let ((_, target), (_, weight)) = rows[i];
                 // Concept indexes are < 65,536: the table has ~1,300 concepts (tested).
                 let target = u16::try_from(target)
                     .map_err(|_| row_error(MT, 0, "too many concepts for u16 indexes"))?;
@@ -277,17 +284,19 @@ impl Vocabulary {
                 cues_start: start as u32,
                 cues_end: vocab.cues.len() as u32,
             };
-            spellings.push(term.to_string());
+            spellings.push(format!(" {form}"));
             vocab.patterns.push(pattern);
-            if let Some(plural) = ies_variant(term) {
-                spellings.push(plural);
+            if let Some(plural) = ies_variant(&form) {
+                spellings.push(format!(" {plural}"));
                 vocab.patterns.push(pattern);
             }
         }
         vocab.matcher = Some(
             AhoCorasick::builder()
-                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
+                // every pattern starts with a space: a prefilter would stop at every word
+                .prefilter(false)
                 .build(&spellings)?,
         );
         Ok(vocab)
@@ -356,29 +365,80 @@ impl Vocabulary {
     }
 }
 
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// Whether the match `start..end` in `text` stands on word boundaries, allowing a plural
-/// (`s`, `es`) or possessive (`'s`, `’s`) ending.
-fn on_boundaries(text: &str, start: usize, end: usize) -> bool {
-    if text[..start].chars().next_back().is_some_and(is_word_char) {
-        return false;
+/// The matching form of `text` appended to `out`, byte for byte: a leading space, then the
+/// text with ASCII letters and digits lower-cased and every other ASCII character (space,
+/// punctuation, hyphen, apostrophe) as a space, typographic quotes, dashes, ellipses and
+/// no-break spaces as spaces too, other non-ASCII bytes unchanged; and a trailing space.
+/// Every pattern starts with a space, so matches can only start at a word; a word's end is
+/// checked after the match. Returns the number of words.
+fn fold(text: &str, out: &mut Vec<u8>) -> usize {
+    let bytes = text.as_bytes();
+    let base = out.len();
+    out.reserve(bytes.len() + 2);
+    out.push(b' ');
+    out.extend(bytes.iter().map(|&b| FOLD[usize::from(b)]));
+    out.push(b' ');
+    let folded = &mut out[base..];
+    if !text.is_ascii() {
+        // U+2000–U+206F (general punctuation: ‘ ’ “ ” – — … and spaces) are E2 80/81 xx;
+        // U+00A0 (no-break space), « and » are C2 A0/AB/BB.
+        let mut i = 1;
+        while i + 1 < folded.len() {
+            let n = match (folded[i], folded[i + 1]) {
+                (0xE2, 0x80 | 0x81) => 3,
+                (0xC2, 0xA0 | 0xAB | 0xBB) => 2,
+                _ => 0,
+            };
+            if n > 0 && i + n <= folded.len() {
+                folded[i..i + n].fill(b' ');
+                i += n;
+            } else {
+                i += 1;
+            }
+        }
     }
-    let rest = &text[end..];
-    let rest = ["es", "s", "'s", "\u{2019}s"]
-        .iter()
-        .find_map(|suffix| {
-            rest.strip_prefix(suffix)
-                .filter(|r| !r.chars().next().is_some_and(is_word_char))
-        })
-        .unwrap_or(rest);
-    !rest.chars().next().is_some_and(is_word_char)
+    folded
+        .windows(2)
+        .filter(|w| w[0] == b' ' && w[1] != b' ')
+        .count()
 }
 
-fn word_count(text: &str) -> usize {
-    text.split_ascii_whitespace().count()
+/// ASCII letters and digits to their lower case, other ASCII to a space, non-ASCII bytes
+/// unchanged.
+static FOLD: [u8; 256] = {
+    let mut t = [b' '; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c >= 0x80 {
+            t[b] = c;
+        } else if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The form a cue term is matched in: [`fold`] without the surrounding spaces, runs of
+/// spaces as one ("coup d'etat" → "coup d etat").
+fn match_form(term: &str) -> String {
+    let mut out = Vec::with_capacity(term.len() + 2);
+    fold(term, &mut out);
+    String::from_utf8_lossy(&out)
+        .split_ascii_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a match ending at `end` in a folded text ends a word, allowing a plural
+/// (`s`, `es`) ending; a possessive `'s` was folded to ` s` and needs nothing. (Multi-word
+/// terms match only with one separator between their words, as copy normally has.)
+fn ends_word(folded: &[u8], end: usize) -> bool {
+    match folded.get(end..) {
+        Some([b' ', ..]) | Some([b's', b' ', ..]) | Some([b'e', b's', b' ', ..]) => true,
+        _ => false,
+    }
 }
 
 /// The topics stage.
@@ -411,16 +471,19 @@ impl Topics {
         // (pattern, zone weight) for every accepted match.
         let mut hits: Vec<(u32, f32)> = Vec::with_capacity(128);
         let mut words = 0;
+        let mut folded: Vec<u8> = Vec::with_capacity(4096);
         let mut scan = |text: &str, weight: f32| {
-            for m in matcher.find_iter(text) {
-                if on_boundaries(text, m.start(), m.end()) {
+            folded.clear();
+            let n = fold(text, &mut folded);
+            for m in matcher.find_iter(&folded) {
+                if ends_word(&folded, m.end()) {
                     hits.push((m.pattern().as_u32(), weight));
                 }
             }
+            n
         };
         if let Some(h) = &story.headline {
-            scan(h, HEADLINE_WEIGHT);
-            words += word_count(h);
+            words += scan(h, HEADLINE_WEIGHT);
         }
         if let Some(s) = &story.slugline {
             scan(s, SLUGLINE_WEIGHT);
@@ -435,8 +498,7 @@ impl Topics {
                 }
                 _ => BODY_WEIGHT,
             };
-            scan(&block.text, weight);
-            words += word_count(&block.text);
+            words += scan(&block.text, weight);
         }
         // Per term: total weighted mentions, damped.
         hits.sort_unstable_by_key(|h| vocab.patterns[h.0 as usize].term);
@@ -799,6 +861,159 @@ mod tests {
     ];
 
     #[test]
+    fn tables_parse_completely_with_attribution() {
+        let vocab = Vocabulary::parse(MEDIATOPICS, NEWS_CUES).expect("tables parse");
+        assert!(vocab.len() > 1_200, "{}", vocab.len());
+        assert_eq!(vocab.top_level.len(), 17);
+        assert!(vocab.terms.len() > 2_000, "{}", vocab.terms.len());
+        assert!(MEDIATOPICS.contains("# licence: CC BY 4.0"));
+        assert!(MEDIATOPICS.contains("IPTC"));
+        assert_eq!(vocab.label("04000000"), Some("economy, business and finance"));
+        assert_eq!(vocab.label("20000574"), Some("election"));
+        // every top-level topic has cues of its own or through its children
+        for &t in &vocab.top_level {
+            let has = vocab.cues.iter().any(|c| {
+                let c = usize::from(c.target);
+                c == t || vocab.concepts[c].parent == Some(t)
+            });
+            assert!(has, "{}", vocab.concepts[t].label);
+        }
+    }
+
+    #[test]
+    fn broken_tables_are_errors() {
+        for (mt, nc) in [
+            ("topic\t0400\t-\t0\tbad code\n", ""),
+            ("topic\t04000000\t01000000\t0\tparent unknown\n", ""),
+            ("topic\t04000000\t-\t0\teconomy\n", "inflation\t99999999\t1.0\n"),
+            ("topic\t04000000\t-\t0\teconomy\n", "Inflation\t04000000\t1.0\n"),
+            ("topic\t04000000\t-\t0\teconomy\n", "inflation\t04000000\n"),
+            ("nonsense\n", ""),
+        ] {
+            assert!(Vocabulary::parse(mt, nc).is_err(), "{mt:?} {nc:?}");
+        }
+    }
+
+    #[test]
+    fn folding_and_word_ends_table() {
+        for (text, folded, words) in [
+            ("", "  ", 0),
+            ("Anti-war PROTESTS", " anti war protests ", 3),
+            ("Ukraine\u{2019}s \u{201c}war\u{201d}", " ukraine   s    war    ", 3),
+            ("Zürich café", " zürich café ", 2),
+        ] {
+            let mut out = Vec::new();
+            assert_eq!(fold(text, &mut out), words, "{text}");
+            assert_eq!(String::from_utf8_lossy(&out), folded, "{text}");
+        }
+        for (folded, end, ok) in [
+            (" war ", 4, true),
+            (" wars ", 4, true),
+            (" taxes ", 4, true),
+            (" warning ", 4, false),
+            (" wares ", 4, true),
+        ] {
+            assert_eq!(ends_word(folded.as_bytes(), end), ok, "{folded}");
+        }
+        assert_eq!(match_form("coup d'etat"), "coup d etat");
+        assert_eq!(match_form("net-zero"), "net zero");
+    }
+
+    #[test]
+    fn synthetic_stories_table() {
+        // (headline, body, expected first top-level topic)
+        let cases: &[(&str, &[&str], &str)] = &[
+            (
+                "Opposition wins parliamentary election",
+                &["Voters turned out in large numbers as the opposition party won a majority in parliament, the electoral commission said.", "The prime minister conceded defeat."],
+                "11000000",
+            ),
+            (
+                "Troops advance after heavy shelling",
+                &["Government troops advanced on the rebel-held town after days of artillery shelling and air strikes, the army said.", "The fighting has displaced thousands."],
+                "16000000",
+            ),
+            (
+                "Shares fall as inflation rises",
+                &["Shares fell on the stock exchange after inflation rose to 9 percent and the central bank signalled another interest rate rise.", "Investors sold bank shares."],
+                "04000000",
+            ),
+            (
+                "Striker scores twice as champions win",
+                &["The striker scored twice in the second half as the champions beat their rivals 3-1 in the league match.", "The coach praised the team."],
+                "15000000",
+            ),
+            (
+                "Earthquake kills dozens",
+                &["A magnitude 6.8 earthquake struck the region overnight, collapsing buildings. Rescuers searched the rubble for survivors.", "Aftershocks continued."],
+                "03000000",
+            ),
+            (
+                "Heatwave brings record temperatures",
+                &["Temperatures reached 41 degrees Celsius as the heatwave continued, forecasters said, with more hot weather expected.", "The met office issued a weather warning."],
+                "17000000",
+            ),
+        ];
+        let stage = Topics::default();
+        for (headline, body, want) in cases {
+            let topics = stage.classify(&story(headline, body));
+            assert_eq!(top_codes(&topics).first(), Some(want), "{headline}: {topics:#?}");
+            // the parent of every second-level topic is present, before it
+            for (i, t) in topics.iter().enumerate().filter(|(_, t)| t.level == 2) {
+                let parent = t.parent.as_deref().expect("parent");
+                let at = topics.iter().position(|p| p.code == parent);
+                assert!(at.is_some_and(|p| p < i), "{headline}: {topics:#?}");
+            }
+            for t in &topics {
+                assert!(t.relevance <= 100 && t.confidence <= 100);
+                assert!(!t.provider);
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_for_empty_or_topicless_text() {
+        let stage = Topics::default();
+        assert!(stage.classify(&Story::default()).is_empty());
+        assert!(stage.classify(&story("Hello", &["It was a day."])).is_empty());
+    }
+
+    /// Regression: "drone strikes" counted as a labour strike; the longest cue wins.
+    #[test]
+    fn longest_cue_wins() {
+        let topics = Topics::default().classify(&story(
+            "Drone strikes hit power grid",
+            &["Drone strikes hit substations overnight. More drone strikes followed."],
+        ));
+        let codes = top_codes(&topics);
+        assert!(codes.contains(&"16000000"), "{topics:#?}");
+        assert!(!codes.contains(&"09000000"), "{topics:#?}");
+    }
+
+    #[test]
+    fn declared_codes_table() {
+        let vocab = Vocabulary::get();
+        for (subject, want) in [
+            ("medtop:04000000", Some("04000000")),
+            ("http://cv.iptc.org/newscodes/mediatopic/20000574", Some("20000574")),
+            ("https://cv.iptc.org/newscodes/mediatopic/20000574", Some("20000574")),
+            ("20000574", Some("20000574")),
+            ("medtop:99999999", None),
+            ("economy", None),
+            ("subj:04000000", None),
+        ] {
+            assert_eq!(vocab.declared_code(subject).as_deref(), want, "{subject}");
+        }
+        // a declared deeper code brings its ancestors, marked as the provider's
+        let mut s = story("Talks", &["The talks went on."]);
+        s.declared_subjects = vec!["medtop:20000587".into(), "economy".into()];
+        let topics = Topics::default().classify(&s);
+        let codes: Vec<&str> = topics.iter().map(|t| t.code.as_str()).collect();
+        assert_eq!(codes, ["11000000", "20000587"], "{topics:#?}");
+        assert!(topics.iter().all(|t| t.provider && t.confidence == 100));
+    }
+
+    #[test]
     fn labelled_set_precision_recall() {
         let stage = Topics::default();
         let (mut tp, mut predicted, mut gold, mut acceptable_hits) = (0, 0, 0, 0);
@@ -826,6 +1041,8 @@ mod tests {
              over {} stories, {predicted} predicted, {gold} expected",
             LABELLED.len()
         );
-        assert!(precision >= 0.0 && recall >= 0.0);
+        // measured when written: precision 0.88 (strict 0.67), recall 1.00
+        assert!(precision >= 0.8, "precision {precision:.3}");
+        assert!(recall >= 0.9, "recall {recall:.3}");
     }
 }
