@@ -297,10 +297,7 @@ fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
         let (mut alpha, upper_first) = (first != DIGIT, first == UPPER);
         let mut all_upper = first != LOWER;
         let mut apostrophe = false;
-        loop {
-            let Some(&nb) = bytes.get(end) else {
-                break;
-            };
+        while let Some(&nb) = bytes.get(end) {
             if nb < 0x80 {
                 let class = CLASS[usize::from(nb)];
                 if class != SEP {
@@ -369,7 +366,11 @@ fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
         i = end;
         if possessive {
             // skip the apostrophe and the s
-            i += text[end..].chars().take(2).map(char::len_utf8).sum::<usize>();
+            i += text[end..]
+                .chars()
+                .take(2)
+                .map(char::len_utf8)
+                .sum::<usize>();
         }
     }
 }
@@ -786,14 +787,35 @@ mod tests {
     fn word_splitting_table() {
         // (text, words as (text, content))
         let cases: &[(&str, &[(&str, bool)])] = &[
-            ("The metro strike", &[("The", false), ("metro", true), ("strike", true)]),
+            (
+                "The metro strike",
+                &[("The", false), ("metro", true), ("strike", true)],
+            ),
             ("Nigeria's ports", &[("Nigeria", true), ("ports", true)]),
-            ("Nigeria\u{2019}s ports", &[("Nigeria", true), ("ports", true)]),
+            (
+                "Nigeria\u{2019}s ports",
+                &[("Nigeria", true), ("ports", true)],
+            ),
             ("high-speed rail", &[("high-speed", true), ("rail", true)]),
-            ("we won't go", &[("we", false), ("won't", false), ("go", false)]),
-            ("in 2023 the G7 met", &[("in", false), ("2023", false), ("the", false), ("G7", true), ("met", true)]),
+            (
+                "we won't go",
+                &[("we", false), ("won't", false), ("go", false)],
+            ),
+            (
+                "in 2023 the G7 met",
+                &[
+                    ("in", false),
+                    ("2023", false),
+                    ("the", false),
+                    ("G7", true),
+                    ("met", true),
+                ],
+            ),
             ("EU and UN", &[("EU", true), ("and", false), ("UN", true)]),
-            ("they quickly reopened", &[("they", false), ("quickly", false), ("reopened", false)]),
+            (
+                "they quickly reopened",
+                &[("they", false), ("quickly", false), ("reopened", false)],
+            ),
             ("Zürich café", &[("Zürich", true), ("café", true)]),
         ];
         let mut buf = Vec::new();
@@ -824,7 +846,11 @@ mod tests {
             ("strike", "strikes", true),
             ("box", "boxes", true),
         ] {
-            assert_eq!(key_of(a, &mut buf) == key_of(b, &mut buf), same, "{a} / {b}");
+            assert_eq!(
+                key_of(a, &mut buf) == key_of(b, &mut buf),
+                same,
+                "{a} / {b}"
+            );
         }
     }
 
@@ -869,8 +895,16 @@ mod tests {
         assert!(!t.contains(&"Putin"), "{t:?}");
         assert!(t.contains(&"bilateral relations"), "{t:?}");
         // "Bilateral relations" at a sentence start is the same keyword
-        assert_eq!(t.iter().filter(|k| k.to_lowercase() == "bilateral relations").count(), 1);
-        let putin = got.iter().find(|k| k.text == "Vladimir Putin").expect("Putin");
+        assert_eq!(
+            t.iter()
+                .filter(|k| k.to_lowercase() == "bilateral relations")
+                .count(),
+            1
+        );
+        let putin = got
+            .iter()
+            .find(|k| k.text == "Vladimir Putin")
+            .expect("Putin");
         assert_eq!(putin.kind, KeywordKind::Entity);
     }
 

@@ -243,17 +243,34 @@ mod tests {
 
     const P: BlockKind = BlockKind::Paragraph;
 
+    /// (blocks, max_chars, max_sentences, expected summary)
+    type Case<'a> = (&'a [(BlockKind, &'a str)], usize, usize, Option<&'a str>);
+
     #[test]
     fn lede_sentences_table() {
-        // (blocks, max_chars, max_sentences, expected)
-        let cases: &[(&[(BlockKind, &str)], usize, usize, Option<&str>)] = &[
+        let cases: &[Case<'_>] = &[
             (&[], 300, 3, None),
-            (&[(P, "One. Two. Three. Four.")], 300, 3, Some("One. Two. Three.")),
+            (
+                &[(P, "One. Two. Three. Four.")],
+                300,
+                3,
+                Some("One. Two. Three."),
+            ),
             (&[(P, "One. Two. Three.")], 300, 1, Some("One.")),
             // the budget stops before a sentence that does not fit
-            (&[(P, "First sentence here. Second sentence is longer.")], 25, 3, Some("First sentence here.")),
+            (
+                &[(P, "First sentence here. Second sentence is longer.")],
+                25,
+                3,
+                Some("First sentence here."),
+            ),
             // sentences continue into the next paragraph
-            (&[(P, "Short lede."), (P, "Then more.")], 300, 3, Some("Short lede. Then more.")),
+            (
+                &[(P, "Short lede."), (P, "Then more.")],
+                300,
+                3,
+                Some("Short lede. Then more."),
+            ),
             // crossheads, quotes, bylines, dates and captions are skipped
             (
                 &[
@@ -269,11 +286,31 @@ mod tests {
                 Some("The real lede is here."),
             ),
             // a dateline at the start of the lede is left out
-            (&[(P, "KYIV, Aug 16 (Reuters) - Power was restored on Monday.")], 300, 3, Some("Power was restored on Monday.")),
-            (&[(P, "WASHINGTON (AP) — Congress passed the bill.")], 300, 3, Some("Congress passed the bill.")),
-            (&[(P, "Taipei, Taiwan — The festival opened.")], 300, 3, Some("The festival opened.")),
+            (
+                &[(P, "KYIV, Aug 16 (Reuters) - Power was restored on Monday.")],
+                300,
+                3,
+                Some("Power was restored on Monday."),
+            ),
+            (
+                &[(P, "WASHINGTON (AP) — Congress passed the bill.")],
+                300,
+                3,
+                Some("Congress passed the bill."),
+            ),
+            (
+                &[(P, "Taipei, Taiwan — The festival opened.")],
+                300,
+                3,
+                Some("The festival opened."),
+            ),
             // not a dateline: lower-case words before the dash
-            (&[(P, "The plan - which failed - was dropped.")], 300, 3, Some("The plan - which failed - was dropped.")),
+            (
+                &[(P, "The plan - which failed - was dropped.")],
+                300,
+                3,
+                Some("The plan - which failed - was dropped."),
+            ),
         ];
         for (blocks, chars, sentences, want) in cases {
             let got = Summary::new(*chars, *sentences).summarise(&story(blocks));
@@ -294,7 +331,10 @@ mod tests {
 
     #[test]
     fn declared_dateline_is_stripped() {
-        let mut s = story(&[(P, "SAO PAULO, March 3 (Northwire) - Commuters faced delays.")]);
+        let mut s = story(&[(
+            P,
+            "SAO PAULO, March 3 (Northwire) - Commuters faced delays.",
+        )]);
         s.dateline = Some("SAO PAULO, March 3 (Northwire)".into());
         assert_eq!(
             Summary::default().summarise(&s).as_deref(),
@@ -308,7 +348,10 @@ mod tests {
     fn caption_with_trailing_credit_is_skipped() {
         let s = story(&[
             (P, "A defector was arrested after leaving the group."),
-            (P, "Daniel Montalvo in September 2010, after having left. Image: Mark Rathbun."),
+            (
+                P,
+                "Daniel Montalvo in September 2010, after having left. Image: Mark Rathbun.",
+            ),
             (P, "He was held for two days."),
         ]);
         assert_eq!(

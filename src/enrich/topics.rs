@@ -259,7 +259,7 @@ impl Vocabulary {
         for (term, target, weight) in curated {
             merged.insert((match_form(term), target), (term, weight));
         }
-        let mut rows: Vec<((String, usize), (&'static str, f32))> = merged.into_iter().collect();
+        let mut rows: Vec<CueRow> = merged.into_iter().collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0).then(a.1 .0.cmp(b.1 .0)));
         // One pattern per spelling (a space, then the matching form); a term's cues are
         // shared by its spellings.
@@ -435,11 +435,14 @@ fn match_form(term: &str) -> String {
 /// (`s`, `es`) ending; a possessive `'s` was folded to ` s` and needs nothing. (Multi-word
 /// terms match only with one separator between their words, as copy normally has.)
 fn ends_word(folded: &[u8], end: usize) -> bool {
-    match folded.get(end..) {
-        Some([b' ', ..]) | Some([b's', b' ', ..]) | Some([b'e', b's', b' ', ..]) => true,
-        _ => false,
-    }
+    matches!(
+        folded.get(end..),
+        Some([b' ', ..]) | Some([b's', b' ', ..]) | Some([b'e', b's', b' ', ..])
+    )
 }
+
+/// One merged cue: (matching form, topic index) → (term as written, weight).
+type CueRow = ((String, usize), (&'static str, f32));
 
 /// The topics stage.
 #[derive(Debug, Clone, Copy)]
@@ -868,7 +871,10 @@ mod tests {
         assert!(vocab.terms.len() > 2_000, "{}", vocab.terms.len());
         assert!(MEDIATOPICS.contains("# licence: CC BY 4.0"));
         assert!(MEDIATOPICS.contains("IPTC"));
-        assert_eq!(vocab.label("04000000"), Some("economy, business and finance"));
+        assert_eq!(
+            vocab.label("04000000"),
+            Some("economy, business and finance")
+        );
         assert_eq!(vocab.label("20000574"), Some("election"));
         // every top-level topic has cues of its own or through its children
         for &t in &vocab.top_level {
@@ -885,8 +891,14 @@ mod tests {
         for (mt, nc) in [
             ("topic\t0400\t-\t0\tbad code\n", ""),
             ("topic\t04000000\t01000000\t0\tparent unknown\n", ""),
-            ("topic\t04000000\t-\t0\teconomy\n", "inflation\t99999999\t1.0\n"),
-            ("topic\t04000000\t-\t0\teconomy\n", "Inflation\t04000000\t1.0\n"),
+            (
+                "topic\t04000000\t-\t0\teconomy\n",
+                "inflation\t99999999\t1.0\n",
+            ),
+            (
+                "topic\t04000000\t-\t0\teconomy\n",
+                "Inflation\t04000000\t1.0\n",
+            ),
             ("topic\t04000000\t-\t0\teconomy\n", "inflation\t04000000\n"),
             ("nonsense\n", ""),
         ] {
@@ -899,7 +911,11 @@ mod tests {
         for (text, folded, words) in [
             ("", "  ", 0),
             ("Anti-war PROTESTS", " anti war protests ", 3),
-            ("Ukraine\u{2019}s \u{201c}war\u{201d}", " ukraine   s    war    ", 3),
+            (
+                "Ukraine\u{2019}s \u{201c}war\u{201d}",
+                " ukraine   s    war    ",
+                3,
+            ),
             ("Zürich café", " zürich café ", 2),
         ] {
             let mut out = Vec::new();
@@ -957,7 +973,11 @@ mod tests {
         let stage = Topics::default();
         for (headline, body, want) in cases {
             let topics = stage.classify(&story(headline, body));
-            assert_eq!(top_codes(&topics).first(), Some(want), "{headline}: {topics:#?}");
+            assert_eq!(
+                top_codes(&topics).first(),
+                Some(want),
+                "{headline}: {topics:#?}"
+            );
             // the parent of every second-level topic is present, before it
             for (i, t) in topics.iter().enumerate().filter(|(_, t)| t.level == 2) {
                 let parent = t.parent.as_deref().expect("parent");
@@ -975,7 +995,9 @@ mod tests {
     fn nothing_for_empty_or_topicless_text() {
         let stage = Topics::default();
         assert!(stage.classify(&Story::default()).is_empty());
-        assert!(stage.classify(&story("Hello", &["It was a day."])).is_empty());
+        assert!(stage
+            .classify(&story("Hello", &["It was a day."]))
+            .is_empty());
     }
 
     /// Regression: "drone strikes" counted as a labour strike; the longest cue wins.
@@ -995,8 +1017,14 @@ mod tests {
         let vocab = Vocabulary::get();
         for (subject, want) in [
             ("medtop:04000000", Some("04000000")),
-            ("http://cv.iptc.org/newscodes/mediatopic/20000574", Some("20000574")),
-            ("https://cv.iptc.org/newscodes/mediatopic/20000574", Some("20000574")),
+            (
+                "http://cv.iptc.org/newscodes/mediatopic/20000574",
+                Some("20000574"),
+            ),
+            (
+                "https://cv.iptc.org/newscodes/mediatopic/20000574",
+                Some("20000574"),
+            ),
             ("20000574", Some("20000574")),
             ("medtop:99999999", None),
             ("economy", None),
