@@ -24,7 +24,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::pipeline::{Stage, StageError};
 use crate::story::{Entity, EntityKind, Quote, QuoteKind, Span, Story};
@@ -103,8 +103,11 @@ pub const VERBS: &[(&str, VerbClass)] = &[
 
 static MATCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     // A fixed list of short literals; building cannot fail short of a bug, caught by tests.
+    // a full DFA without prefilter: the verbs share prefixes, so literal prefilters fire often
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(VERBS.iter().map(|(v, _)| v))
         .unwrap_or_else(|err| panic!("speech verb matcher: {err}"))
 });
@@ -489,6 +492,17 @@ fn direct_quotes(text: &str) -> Vec<Vec<(usize, usize)>> {
     let mut i = 0;
     let mut paragraph_start = true;
     while i < bytes.len() {
+        // jump to the next byte that can start a mark or a paragraph break
+        let Some(skip) = bytes[i..]
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'\n' | 0xC2 | 0xE2))
+        else {
+            break;
+        };
+        if skip > 0 {
+            paragraph_start = false;
+            i += skip;
+        }
         let b = bytes[i];
         if b == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
             // paragraph break: an open quote continues only if the next paragraph opens

@@ -114,7 +114,8 @@ enum Before {
 }
 
 fn classify(token: &str) -> Before {
-    if token.is_empty() {
+    // every listed abbreviation is at most six bytes; longer dot-free tokens are words
+    if token.is_empty() || (token.len() > 6 && !token.contains('.')) {
         return Before::Word;
     }
     if TITLES.contains(&token) {
@@ -203,6 +204,14 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     let mut start = skip_space(bytes, 0);
     let mut i = start;
     while i < bytes.len() {
+        // jump to the next byte that can end a sentence
+        let Some(skip) = bytes[i..]
+            .iter()
+            .position(|&b| matches!(b, b'.' | b'!' | b'?' | b'\n' | 0xE2))
+        else {
+            break;
+        };
+        i += skip;
         let b = bytes[i];
         let is_ellipsis_char = b == 0xE2 && text[i..].starts_with('…');
         if b == b'\n' {
@@ -274,15 +283,16 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
             continue;
         }
         if !strong && !ellipsis {
-            let next_word = word_at(text, w);
-            let opener = OPENERS.contains(&next_word);
-            let next_is_initial = next_word.chars().count() == 1
-                && text.as_bytes().get(w + next_word.len()) == Some(&b'.');
             let token = token_before(text, term_start);
             let ends = match classify(token) {
                 Before::Title => false,
                 Before::NumberAbbrev => !first.is_ascii_digit(),
-                Before::Abbrev => opener && !next_is_initial,
+                Before::Abbrev => {
+                    let next_word = word_at(text, w);
+                    let next_is_initial = next_word.chars().count() == 1
+                        && text.as_bytes().get(w + next_word.len()) == Some(&b'.');
+                    OPENERS.contains(&next_word) && !next_is_initial
+                }
                 Before::Word => true,
             };
             if !ends {
