@@ -3,8 +3,6 @@
 //! ```text
 //! cargo run --release --bin train-ner -- [--gum DIR] [--wikigold FILE] [--out FILE]
 //!                                        [--epochs N] [--min-weight W] [--include-news]
-//!                                        [--eval DIR OUT_DIR] [--cv K]
-//!                                        [--hold-out DOC,DOC,...]
 //! ```
 //!
 //! Reads GUM CoNLL-U (entity annotation in MISC `Entity=`; a mention is a *named* entity when
@@ -12,18 +10,13 @@
 //! PER/ORG/LOC/MISC, and trains the averaged perceptron of
 //! `copydesk::enrich::entities` with a fixed document order per epoch, so the output is
 //! reproducible byte for byte. GUM news documents are skipped unless `--include-news` is
-//! given: they are the development set. `--eval DIR OUT_DIR` then runs `copydesk eval DIR
-//! OUT_DIR` with the model just trained (no rebuild needed to score it); `--cv K` first
-//! reports K-fold cross-validated span scores over the training documents; `--hold-out`
-//! leaves the named GUM documents (file stems) out of training.
+//! given: they are the development set.
 
 use std::path::{Path, PathBuf};
 
-use copydesk::config::PipelineConfig;
-use copydesk::enrich::entities::features::{doc_features, DocFeatures};
+use copydesk::enrich::entities::features::doc_features;
 use copydesk::enrich::entities::gazetteer::Gazetteer;
-use copydesk::enrich::entities::perceptron::{tag_index, Model, Trainer};
-use copydesk::enrich::entities::{eval, install, Resources};
+use copydesk::enrich::entities::perceptron::{tag_index, Trainer};
 
 /// One training document: sentences of (words, tag indices).
 struct Doc {
@@ -36,8 +29,6 @@ enum TrainError {
     Io(PathBuf, std::io::Error),
     #[error("usage: {0}")]
     Usage(String),
-    #[error("evaluation: {0}")]
-    Eval(String),
 }
 
 const TITLES: &[&str] = &[
@@ -356,130 +347,13 @@ fn read_wikigold(path: &Path) -> Result<Vec<Doc>, TrainError> {
     Ok(docs)
 }
 
-/// Static features of one sentence: flat features and per-token offsets.
-type Statics = (Vec<u64>, Vec<u32>);
-
-/// Trains on documents `which` (in a deterministic shuffled order per epoch) and returns the
-/// serialised model.
-fn train(
-    which: &[usize],
-    docs: &[Doc],
-    feats: &[DocFeatures],
-    statics: &[Vec<Statics>],
-    epochs: usize,
-    min_weight: f32,
-    verbose: bool,
-) -> Vec<u8> {
-    let mut trainer = Trainer::new();
-    let mut order = which.to_vec();
-    let tokens: usize = which
-        .iter()
-        .flat_map(|&d| &docs[d].sents)
-        .map(|s| s.0.len())
-        .sum();
-    let mut seed: u64 = 0x00C0_FFEE;
-    for epoch in 0..epochs {
-        // deterministic Fisher–Yates shuffle (xorshift)
-        for i in (1..order.len()).rev() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let j = (seed % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
-        let mut right = 0;
-        for &d in &order {
-            for (s, (_, gold)) in docs[d].sents.iter().enumerate() {
-                let (f, o) = &statics[d][s];
-                right += trainer.train_sentence(&feats[d], s, (f, o), gold);
-            }
-        }
-        if verbose {
-            eprintln!(
-                "epoch {epoch}: token accuracy {:.4}",
-                right as f64 / tokens.max(1) as f64
-            );
-        }
-    }
-    trainer.finish(min_weight)
-}
-
-/// Typed spans (start, end, tag of the B-) of a tag sequence.
-fn spans(tags: &[usize]) -> Vec<(usize, usize, usize)> {
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < tags.len() {
-        let t = tags[k];
-        if t == 0 || t.is_multiple_of(2) {
-            k += 1;
-            continue;
-        }
-        let mut e = k + 1;
-        while e < tags.len() && tags[e] == t + 1 {
-            e += 1;
-        }
-        out.push((k, e, t));
-        k = e;
-    }
-    out
-}
-
-/// K-fold cross-validation over the training documents: exact-span precision, recall and
-/// F1 of PER/ORG/LOC (MISC left out), typed and untyped.
-fn cross_validate(
-    k: usize,
-    docs: &[Doc],
-    feats: &[DocFeatures],
-    statics: &[Vec<Statics>],
-    epochs: usize,
-    min_weight: f32,
-) {
-    let (mut tp, mut utp, mut npred, mut ngold) = (0usize, 0usize, 0usize, 0usize);
-    for fold in 0..k {
-        let train_docs: Vec<usize> = (0..docs.len()).filter(|d| d % k != fold).collect();
-        let bytes = train(&train_docs, docs, feats, statics, epochs, min_weight, false);
-        let Ok(model) = Model::from_bytes(&bytes) else {
-            eprintln!("fold {fold}: unreadable model");
-            return;
-        };
-        for d in (0..docs.len()).filter(|d| d % k == fold) {
-            let tagged = model.tag_doc(&feats[d]);
-            for (si, (_, gold)) in docs[d].sents.iter().enumerate() {
-                let r = feats[d].sentence(si);
-                let pred: Vec<usize> = tagged[r].iter().map(|t| t.tag).collect();
-                let keep = |s: &(usize, usize, usize)| s.2 < 7;
-                let g: Vec<_> = spans(gold).into_iter().filter(keep).collect();
-                let p: Vec<_> = spans(&pred).into_iter().filter(keep).collect();
-                npred += p.len();
-                ngold += g.len();
-                tp += p.iter().filter(|s| g.contains(s)).count();
-                utp += p
-                    .iter()
-                    .filter(|s| g.iter().any(|x| x.0 == s.0 && x.1 == s.1))
-                    .count();
-            }
-        }
-    }
-    let prf = |tp: usize| {
-        let p = tp as f64 / npred.max(1) as f64;
-        let r = tp as f64 / ngold.max(1) as f64;
-        (p, r, 2.0 * p * r / (p + r).max(1e-9))
-    };
-    let (p, r, f) = prf(utp);
-    let (tp_, tr, tf) = prf(tp);
-    eprintln!("cv{k} untyped P={p:.4} R={r:.4} F1={f:.4}; typed P={tp_:.4} R={tr:.4} F1={tf:.4}");
-}
-
 fn run() -> Result<(), TrainError> {
     let mut gum = PathBuf::from("../shared/data/gum-train");
     let mut wikigold = PathBuf::from("../shared/data/wikigold/wikigold.conll.txt");
     let mut out = PathBuf::from("data/ner/model.bin");
     let mut epochs = 10usize;
-    let mut min_weight = 2.0f32;
+    let mut min_weight = 0.05f32;
     let mut include_news = false;
-    let mut eval_dirs: Option<(PathBuf, PathBuf)> = None;
-    let mut cv = 0usize;
-    let mut hold_out: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || {
@@ -501,16 +375,6 @@ fn run() -> Result<(), TrainError> {
                     .map_err(|_| TrainError::Usage("--min-weight W".into()))?;
             }
             "--include-news" => include_news = true,
-            "--hold-out" => hold_out = val()?.split(',').map(str::to_string).collect(),
-            "--cv" => {
-                cv = val()?
-                    .parse()
-                    .map_err(|_| TrainError::Usage("--cv K".into()))?
-            }
-            "--eval" => {
-                let dir = PathBuf::from(val()?);
-                eval_dirs = Some((dir, PathBuf::from(val()?)));
-            }
             other => return Err(TrainError::Usage(format!("unknown argument {other}"))),
         }
     }
@@ -519,11 +383,10 @@ fn run() -> Result<(), TrainError> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "conllu"))
         .filter(|p| {
-            let name = p
-                .file_stem()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (include_news || !name.starts_with("GUM_news_")) && !hold_out.contains(&name)
+            include_news
+                || !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("GUM_news_"))
         })
         .collect();
     files.sort();
@@ -542,57 +405,43 @@ fn run() -> Result<(), TrainError> {
     let feats: Vec<_> = docs
         .iter()
         .map(|d| {
-            let mut words: Vec<&str> = Vec::new();
-            let mut sents = Vec::with_capacity(d.sents.len());
-            for (w, _) in &d.sents {
-                let start = words.len();
-                words.extend(w.iter().map(String::as_str));
-                sents.push(start..words.len());
+            let sents: Vec<Vec<&str>> = d
+                .sents
+                .iter()
+                .map(|(w, _)| w.iter().map(String::as_str).collect())
+                .collect();
+            doc_features(&sents, &gaz)
+        })
+        .collect();
+    let mut trainer = Trainer::new();
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    let mut seed: u64 = 0x00C0_FFEE;
+    for epoch in 0..epochs {
+        // deterministic Fisher–Yates shuffle (xorshift)
+        for i in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let j = (seed % (i as u64 + 1)) as usize;
+            order.swap(i, j);
+        }
+        let mut right = 0;
+        for &d in &order {
+            for (s, (_, gold)) in docs[d].sents.iter().enumerate() {
+                right += trainer.train_sentence(feats[d].sentence(s), &feats[d].hashes[s], gold);
             }
-            doc_features(&words, &sents, &gaz)
-        })
-        .collect();
-    // static features of every token, per document and sentence: (flat features, offsets)
-    let statics: Vec<Vec<Statics>> = feats
-        .iter()
-        .map(|doc| {
-            (0..doc.len())
-                .map(|si| {
-                    let sent = doc.sentence(si);
-                    let (mut f, mut o) = (Vec::new(), vec![0u32]);
-                    for i in sent.clone() {
-                        doc.static_features(&sent, i, &mut f);
-                        o.push(u32::try_from(f.len()).unwrap_or(u32::MAX));
-                    }
-                    (f, o)
-                })
-                .collect()
-        })
-        .collect();
-    let all: Vec<usize> = (0..docs.len()).collect();
-    if cv > 1 {
-        cross_validate(cv, &docs, &feats, &statics, epochs, min_weight);
+        }
+        eprintln!(
+            "epoch {epoch}: token accuracy {:.4}",
+            right as f64 / tokens as f64
+        );
     }
-    let bytes = train(&all, &docs, &feats, &statics, epochs, min_weight, true);
+    let bytes = trainer.finish(min_weight);
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(dir.to_path_buf(), e))?;
     }
     std::fs::write(&out, &bytes).map_err(|e| TrainError::Io(out.clone(), e))?;
     eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
-    if let Some((dir, out_dir)) = eval_dirs {
-        let model = Model::from_bytes(&bytes).map_err(|e| TrainError::Eval(e.to_string()))?;
-        if install(Resources {
-            gazetteer: gaz,
-            model,
-        })
-        .is_err()
-        {
-            return Err(TrainError::Eval("entity tables already built".into()));
-        }
-        let n = eval::run(&PipelineConfig::default(), &dir, &out_dir)
-            .map_err(|e| TrainError::Eval(format!("{e:#}")))?;
-        eprintln!("{n} stories tagged into {}", out_dir.display());
-    }
     Ok(())
 }
 

@@ -4,15 +4,32 @@
 //! tagger uses as features. Built once, shared read-only.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
 
-use super::features::{hash_str, lower_into, seq_hash, seq_push, SEQ_SEED};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::features::lower_into;
 use super::perceptron::IdHasher;
 use super::tokenize::tokenize;
 
-/// Maps keyed by 64-bit hashes of strings or token sequences ([`hash_str`], [`seq_hash`]);
-/// the keys are fixed-hash values, so lookups hash nothing again.
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+/// A fast hasher for string keys (xxh3 of the bytes; the table is not exposed to untrusted
+/// key choice beyond story text, and lookups are read-only).
+#[derive(Default, Clone, Copy)]
+pub struct StrHasher(u64);
+
+impl Hasher for StrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = (self.0.rotate_left(29) ^ xxh3_64(bytes)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 ^= u64::from(i);
+    }
+}
+
+type StrMap<K, V> = HashMap<K, V, BuildHasherDefault<StrHasher>>;
 type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 const PLACES_TSV: &str = include_str!("../../../data/geo/places.tsv");
@@ -376,32 +393,39 @@ pub enum HitKind {
 pub struct Gazetteer {
     /// Every place.
     pub places: Vec<Place>,
-    /// [`seq_hash`] of the token-normalised name → (place index, is alternate name).
-    names: IdMap<Vec<(u32, bool)>>,
-    /// [`seq_hash`] of a demonym / alias → country place index, and whether it is a demonym.
-    demonyms: IdMap<(u32, bool)>,
-    /// Sequence hash of every whole-token prefix of a name, demonym or alias key (including
-    /// the key itself): the matchers stop extending a key as soon as it is no prefix.
+    /// Token-normalised name (tokens joined by one space) → (place index, is alternate name).
+    names: StrMap<String, Vec<(u32, bool)>>,
+    /// Token-normalised demonym / alias → country place index, and whether it is a demonym.
+    demonyms: StrMap<String, (u32, bool)>,
+    /// xxh3 of every whole-token prefix of a name, demonym or alias key (including the key
+    /// itself): the matchers stop extending a key as soon as it is no prefix.
     prefixes: IdSet,
     /// Country code → place index of the country.
     countries: HashMap<String, u32>,
-    /// [`hash_str`] of a lower-case word → flags.
-    words: IdMap<u16>,
-    /// [`hash_str`] of a capitalised given name or surname → flags.
-    person_names: IdMap<u16>,
+    words: StrMap<&'static str, u16>,
+    /// Capitalised given names and surnames → flags.
+    person_names: StrMap<&'static str, u16>,
 }
 
-/// The sequence hashes of every whole-token prefix of `name`, tokenized as story text is;
-/// the last is the name's own key.
-fn key_hashes(name: &str) -> Vec<u64> {
-    let mut h = SEQ_SEED;
-    tokenize(name)
-        .iter()
-        .map(|t| {
-            h = seq_push(h, hash_str(&name[t.start..t.end]));
-            h
-        })
-        .collect()
+fn add_prefixes(prefixes: &mut IdSet, key: &str) {
+    for (i, b) in key.bytes().enumerate() {
+        if b == b' ' {
+            prefixes.insert(xxh3_64(&key.as_bytes()[..i]));
+        }
+    }
+    prefixes.insert(xxh3_64(key.as_bytes()));
+}
+
+fn token_key(name: &str) -> String {
+    let toks = tokenize(name);
+    let mut key = String::with_capacity(name.len() + 4);
+    for (i, t) in toks.iter().enumerate() {
+        if i > 0 {
+            key.push(' ');
+        }
+        key.push_str(&name[t.start..t.end]);
+    }
+    key
 }
 
 impl Gazetteer {
@@ -409,9 +433,8 @@ impl Gazetteer {
     /// checked by tests).
     pub fn load() -> Self {
         let mut places = Vec::with_capacity(40_000);
-        let mut names: IdMap<Vec<(u32, bool)>> =
-            IdMap::with_capacity_and_hasher(200_000, Default::default());
-        let mut prefixes = IdSet::with_capacity_and_hasher(250_000, Default::default());
+        let mut names: StrMap<String, Vec<(u32, bool)>> =
+            StrMap::with_capacity_and_hasher(200_000, Default::default());
         let mut countries = HashMap::new();
         for line in PLACES_TSV.lines().skip(2) {
             let f: Vec<&str> = line.split('\t').collect();
@@ -440,12 +463,10 @@ impl Gazetteer {
                 countries.insert(f[3].to_string(), idx);
             }
             let mut add = |n: &str, alt: bool| {
-                let keys = key_hashes(n);
-                let Some(&key) = keys.last() else {
+                if n.is_empty() {
                     return;
-                };
-                prefixes.extend(keys);
-                let v = names.entry(key).or_default();
+                }
+                let v = names.entry(token_key(n)).or_default();
                 if !v.iter().any(|&(i, _)| i == idx) {
                     v.push((idx, alt));
                 }
@@ -459,21 +480,17 @@ impl Gazetteer {
                 add(a, true);
             }
         }
-        let mut demonyms = IdMap::default();
+        let mut demonyms = StrMap::default();
         for line in DEMONYMS_TSV.lines().skip(2) {
             let f: Vec<&str> = line.split('\t').collect();
             if f.len() < 3 {
                 continue;
             }
             if let Some(&idx) = countries.get(f[2]) {
-                let keys = key_hashes(f[0]);
-                if let Some(&key) = keys.last() {
-                    demonyms.insert(key, (idx, f[1] == "demonym"));
-                    prefixes.extend(keys);
-                }
+                demonyms.insert(token_key(f[0]), (idx, f[1] == "demonym"));
             }
         }
-        let mut words = IdMap::default();
+        let mut words = StrMap::default();
         for (list, bit) in [
             (TITLES, flag::TITLE),
             (ORG_WORDS, flag::ORG_WORD),
@@ -481,10 +498,10 @@ impl Gazetteer {
             (SAID_WORDS, flag::SAID),
         ] {
             for w in list {
-                *words.entry(hash_str(w)).or_insert(0) |= bit;
+                *words.entry(*w).or_insert(0) |= bit;
             }
         }
-        let mut person_names = IdMap::default();
+        let mut person_names = StrMap::default();
         for line in NAMES_TSV.lines().skip(2) {
             if let Some((name, kind)) = line.split_once('\t') {
                 let bit = if kind == "first" {
@@ -492,8 +509,12 @@ impl Gazetteer {
                 } else {
                     flag::SURNAME
                 };
-                *person_names.entry(hash_str(name)).or_insert(0) |= bit;
+                *person_names.entry(name).or_insert(0) |= bit;
             }
+        }
+        let mut prefixes = IdSet::default();
+        for key in names.keys().chain(demonyms.keys()) {
+            add_prefixes(&mut prefixes, key);
         }
         Self {
             places,
@@ -509,22 +530,12 @@ impl Gazetteer {
     /// Places whose name or alternate name is exactly `key` (tokens joined by one space);
     /// each with whether it matched through an alternate name.
     pub fn candidates(&self, key: &str) -> &[(u32, bool)] {
-        self.candidates_hashed(seq_hash(key))
-    }
-
-    /// [`Self::candidates`] by [`seq_hash`].
-    pub fn candidates_hashed(&self, key: u64) -> &[(u32, bool)] {
-        self.names.get(&key).map_or(&[], Vec::as_slice)
+        self.names.get(key).map_or(&[], Vec::as_slice)
     }
 
     /// The country a demonym or alias names (place index, is demonym), if any.
     pub fn demonym(&self, key: &str) -> Option<(u32, bool)> {
-        self.demonym_hashed(seq_hash(key))
-    }
-
-    /// [`Self::demonym`] by [`seq_hash`].
-    pub fn demonym_hashed(&self, key: u64) -> Option<(u32, bool)> {
-        self.demonyms.get(&key).copied()
+        self.demonyms.get(key).copied()
     }
 
     /// The country entry for an ISO code.
@@ -532,50 +543,32 @@ impl Gazetteer {
         self.countries.get(iso2).map(|&i| &self.places[i as usize])
     }
 
-    /// Context-free flags of one word from its [`hash_str`] as written and in lower case:
-    /// titles, organisation, place and reporting words, and (when capitalised) given names
-    /// and surnames.
-    pub fn word_flags(&self, word: u64, lower: u64, capitalised: bool) -> u16 {
-        let mut bits = self.words.get(&lower).copied().unwrap_or(0);
-        if capitalised {
-            bits |= self.person_names.get(&word).copied().unwrap_or(0);
-        }
-        bits
-    }
-
-    /// Per-token flags (see [`flag`]) of a sentence: word flags and gazetteer matches.
+    /// Tokens that start a capitalised candidate are looked up as 1..=MAX_NAME_TOKENS-token
+    /// keys; returns per-token flags (see [`flag`]).
     pub fn flags(&self, words: &[&str]) -> Vec<u16> {
+        let mut flags = vec![0u16; words.len()];
+        let mut key = String::with_capacity(64);
         let mut lower = String::with_capacity(32);
-        let hashes: Vec<u64> = words.iter().map(|w| hash_str(w)).collect();
-        let mut flags: Vec<u16> = words
-            .iter()
-            .zip(&hashes)
-            .map(|(w, &h)| self.word_flags(h, hash_str(lower_into(w, &mut lower)), is_cap(w)))
-            .collect();
-        self.place_flags(&hashes, |k| is_cap(words[k]), &mut flags);
-        flags
-    }
-
-    /// Adds the place and demonym flags of a sentence given as token hashes ([`hash_str`]);
-    /// matches start at tokens for which `capitalised` holds and span
-    /// 1..=[`MAX_NAME_TOKENS`] tokens.
-    pub fn place_flags(
-        &self,
-        words: &[u64],
-        capitalised: impl Fn(usize) -> bool,
-        flags: &mut [u16],
-    ) {
-        for i in 0..words.len() {
-            if !capitalised(i) {
+        for (i, w) in words.iter().enumerate() {
+            if let Some(&bits) = self.words.get(lower_into(w, &mut lower)) {
+                flags[i] |= bits;
+            }
+            if !w.chars().next().is_some_and(char::is_uppercase) {
                 continue;
             }
-            let mut key = SEQ_SEED;
+            if let Some(&bits) = self.person_names.get(w) {
+                flags[i] |= bits;
+            }
+            key.clear();
             for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {
-                key = seq_push(key, words[i + len - 1]);
-                if !self.prefixes.contains(&key) {
+                if len > 1 {
+                    key.push(' ');
+                }
+                key.push_str(words[i + len - 1]);
+                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
                     break;
                 }
-                let cands = self.candidates_hashed(key);
+                let cands = self.candidates(&key);
                 if !cands.is_empty() {
                     let mut bits = 0;
                     let mut major = false;
@@ -608,40 +601,39 @@ impl Gazetteer {
                         }
                     }
                 }
-                if let Some((_, true)) = self.demonym_hashed(key) {
+                if let Some((_, true)) = self.demonym(&key) {
                     for f in &mut flags[i..i + len] {
                         *f |= flag::DEMONYM;
                     }
                 }
             }
         }
+        flags
     }
 
     /// Leftmost-longest hits (places and demonyms/aliases) over capitalised tokens.
     pub fn hits(&self, words: &[&str]) -> Vec<Hit> {
-        let hashes: Vec<u64> = words.iter().map(|w| hash_str(w)).collect();
-        self.hits_hashed(&hashes, |k| is_cap(words[k]))
-    }
-
-    /// [`Self::hits`] over token hashes ([`hash_str`]).
-    pub fn hits_hashed(&self, words: &[u64], capitalised: impl Fn(usize) -> bool) -> Vec<Hit> {
         let mut out = Vec::new();
+        let mut key = String::with_capacity(64);
         let mut i = 0;
         while i < words.len() {
-            if !capitalised(i) {
+            if !words[i].chars().next().is_some_and(char::is_uppercase) {
                 i += 1;
                 continue;
             }
-            let mut key = SEQ_SEED;
+            key.clear();
             let mut best = None;
             for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {
-                key = seq_push(key, words[i + len - 1]);
-                if !self.prefixes.contains(&key) {
+                if len > 1 {
+                    key.push(' ');
+                }
+                key.push_str(words[i + len - 1]);
+                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
                     break;
                 }
-                if let Some((c, _)) = self.demonym_hashed(key) {
+                if let Some((c, _)) = self.demonym(&key) {
                     best = Some((len, HitKind::Demonym(c)));
-                } else if self.candidates_hashed(key).iter().any(|&(_, alt)| !alt) {
+                } else if self.candidates(&key).iter().any(|&(_, alt)| !alt) {
                     best = Some((len, HitKind::Place));
                 }
             }
@@ -658,10 +650,6 @@ impl Gazetteer {
         }
         out
     }
-}
-
-fn is_cap(w: &str) -> bool {
-    w.chars().next().is_some_and(char::is_uppercase)
 }
 
 #[cfg(test)]

@@ -49,13 +49,6 @@ pub fn resources() -> &'static Resources {
     })
 }
 
-/// Uses `resources` (e.g. a freshly trained model, for `train-ner --eval`) instead of the
-/// embedded tables for the rest of the process; fails, handing them back, when the tables
-/// were already built.
-pub fn install(resources: Resources) -> Result<(), Box<Resources>> {
-    RESOURCES.set(resources).map_err(Box::new)
-}
-
 /// Finds the entities and resolved places of a story's headline and body text.
 pub fn extract(headline: Option<&str>, body: &str) -> (Vec<Entity>, Vec<PlaceRef>) {
     postprocess::extract(resources(), headline, body)
@@ -70,8 +63,6 @@ pub struct Entities {
 impl Entities {
     /// Builds the stage (loading the shared tables if this is the first use).
     pub fn new() -> Self {
-        // the word-frequency table the features use is built now, not on the first story
-        let _ = crate::normalise::Lexicon::get();
         Self { res: resources() }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::features::{doc_features, seq_push, SEQ_SEED};
+use super::features::doc_features;
 use super::gazetteer::{flag, HitKind, PlaceKind};
 use super::perceptron::TAGS;
 use super::tokenize::{sentences, tokenize};
@@ -162,28 +162,23 @@ pub(super) fn extract(
     if toks.is_empty() || res.model.is_empty() {
         return (Vec::new(), Vec::new());
     }
-    let words: Vec<&str> = toks.iter().map(|t| t.text).collect();
-    let feats = doc_features(&words, &sents, gaz);
-    // gazetteer key of tokens t0..t1: the sequence hash of their word hashes (what
-    // `gaz_key` + `seq_hash` give, without building the string)
-    let key_hash = |t0: usize, t1: usize| {
-        feats.tok_type[t0..t1]
-            .iter()
-            .fold(SEQ_SEED, |h, &t| seq_push(h, feats.types[t as usize].word))
-    };
+    let words: Vec<Vec<&str>> = sents
+        .iter()
+        .map(|r| toks[r.clone()].iter().map(|t| t.text).collect())
+        .collect();
+    let feats = doc_features(&words, gaz);
     // 2. tag
-    let tagged = res.model.tag_doc(&feats);
     let mut spans: Vec<Span> = Vec::new();
-    for r in &sents {
-        for k in r.clone() {
-            toks[k].flags = feats.flags[k];
-            toks[k].initial = k == r.start
+    for (si, r) in sents.iter().enumerate() {
+        for (k, f) in feats.flags[si].iter().enumerate() {
+            toks[r.start + k].flags = *f;
+            toks[r.start + k].initial = k == 0
                 || matches!(
-                    toks[k - 1].text,
+                    toks[r.start + k - 1].text,
                     "\"" | "“" | "'" | "‘" | "(" | ":" | "-" | "–" | "—"
                 );
         }
-        let tags = &tagged[r.clone()];
+        let tags = res.model.tag(feats.sentence(si), &feats.hashes[si]);
         let mut k = 0;
         while k < tags.len() {
             let t = tags[k].tag;
@@ -204,7 +199,8 @@ pub(super) fn extract(
                 _ => None,
             };
             let (t0, t1) = (r.start + k, r.start + e);
-            match (label, gaz.demonym_hashed(key_hash(t0, t1))) {
+            let text_key = gaz_key(&toks[t0..t1]);
+            match (label, gaz.demonym(&text_key)) {
                 (_, Some((c, true))) => spans.push(Span {
                     t0,
                     t1,
@@ -315,7 +311,7 @@ pub(super) fn extract(
                     d -= 1;
                 }
                 if d < j {
-                    if let Some((c, _)) = gaz.demonym_hashed(key_hash(d, j)) {
+                    if let Some((c, _)) = gaz.demonym(&gaz_key(&toks[d..j])) {
                         s.affiliation = Some(c);
                     }
                 }
@@ -400,14 +396,8 @@ pub(super) fn extract(
         covered[s.t0..s.t1].iter_mut().for_each(|c| *c = true);
     }
     // 4. gazetteer back-off: demonyms, unambiguous country-level names, "X region"
-    for r in &sents {
-        let hashes: Vec<u64> = feats.tok_type[r.clone()]
-            .iter()
-            .map(|&t| feats.types[t as usize].word)
-            .collect();
-        let types = &feats.types[..];
-        let tt = &feats.tok_type[r.clone()];
-        for hit in gaz.hits_hashed(&hashes, |k| types[tt[k] as usize].is_cap()) {
+    for (si, r) in sents.iter().enumerate() {
+        for hit in gaz.hits(&words[si]) {
             let (t0, t1) = (r.start + hit.start, r.start + hit.end);
             if covered[t0..t1].iter().any(|&c| c) {
                 continue;
@@ -417,14 +407,14 @@ pub(super) fn extract(
             if prev_cap || next_cap {
                 continue;
             }
-            let key = key_hash(t0, t1);
+            let key = gaz_key(&toks[t0..t1]);
             let span = match hit.what {
-                HitKind::Demonym(c) => match gaz.demonym_hashed(key) {
+                HitKind::Demonym(c) => match gaz.demonym(&key) {
                     Some((_, true)) => Some((Some(c), 0.6)),
                     _ => Some((None, 0.6)),
                 },
                 HitKind::Place => {
-                    let big = gaz.candidates_hashed(key).iter().any(|&(p, alt)| {
+                    let big = gaz.candidates(&key).iter().any(|&(p, alt)| {
                         !alt && matches!(
                             gaz.places[p as usize].kind,
                             PlaceKind::Country | PlaceKind::Admin1 | PlaceKind::Continent
@@ -478,9 +468,9 @@ pub(super) fn extract(
     spans.sort_by_key(|s| s.t0);
     for s in spans {
         let country = s.demonym.or_else(|| {
-            let key = key_hash(s.t0, s.t1);
-            gaz.demonym_hashed(key).map(|(c, _)| c).or_else(|| {
-                gaz.candidates_hashed(key)
+            let key = gaz_key(&toks[s.t0..s.t1]);
+            gaz.demonym(&key).map(|(c, _)| c).or_else(|| {
+                gaz.candidates(&key)
                     .iter()
                     .find(|&&(p, alt)| !alt && gaz.places[p as usize].kind == PlaceKind::Country)
                     .map(|&(p, _)| p)
@@ -525,15 +515,6 @@ pub(super) fn extract(
             .unwrap_or_default()
         })
         .collect();
-    let initials: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            k.iter()
-                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
-                .filter_map(|w| w.chars().next())
-                .collect()
-        })
-        .collect();
     let mut merged_into: Vec<Option<usize>> = vec![None; groups.len()];
     for a in 0..groups.len() {
         if keys[a].is_empty() || groups[a].country.is_some() {
@@ -548,7 +529,12 @@ pub(super) fn extract(
             let part_of = keys[b]
                 .windows(keys[a].len())
                 .any(|w| w == keys[a].as_slice());
-            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials[b];
+            let initials: String = keys[b]
+                .iter()
+                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
+                .filter_map(|w| w.chars().next())
+                .collect();
+            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials;
             let ok = (person_b && part_of && groups[a].label() != Label::Loc)
                 || (person_b && part_of && keys[a].len() == 1 && groups[a].votes[2] < 1.5)
                 || (acronym && groups[b].label() == Label::Org);

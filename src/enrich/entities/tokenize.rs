@@ -28,132 +28,106 @@ fn is_apostrophe(c: char) -> bool {
 }
 
 fn keeps_period(word: &str) -> bool {
-    if word.contains('.') {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    if word.contains('.') || (letters == 1 && word.chars().count() == 1) {
         return true;
     }
-    let mut chars = word.chars();
-    if chars.next().is_some_and(char::is_alphabetic) && chars.next().is_none() {
-        return true;
-    }
-    word.len() <= 6 && ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
-}
-
-/// The character at byte `i` of `text` and its length in bytes (ASCII without decoding).
-#[inline]
-fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
-    let b = *text.as_bytes().get(i)?;
-    if b < 0x80 {
-        Some((char::from(b), 1))
-    } else {
-        text.get(i..)?.chars().next().map(|c| (c, c.len_utf8()))
-    }
-}
-
-#[inline]
-fn is_alnum(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        c.is_alphanumeric()
-    }
+    let lower = word.to_ascii_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
 }
 
 /// Splits `text` into tokens.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Vec::with_capacity(text.len() / 5 + 1);
-    tokenize_into(text, &mut out);
-    out
-}
-
-/// [`tokenize`] appending to `out`.
-pub fn tokenize_into(text: &str, out: &mut Vec<Token>) {
-    let at = |i: usize| char_at(text, i);
-    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let n = chars.len();
+    let byte_at = |k: usize| if k < n { chars[k].0 } else { text.len() };
     let mut k = 0;
-    while let Some((c, cl)) = at(k) {
+    while k < n {
+        let c = chars[k].1;
         if c.is_whitespace() {
-            k += cl;
+            k += 1;
             continue;
         }
         let start = k;
-        if is_alnum(c) {
-            let mut j = k + cl;
-            let mut prev = c;
-            loop {
-                // ASCII letters and digits, the common case, without decoding
-                let run = bytes[j..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_alphanumeric())
-                    .count();
-                if run > 0 {
-                    j += run;
-                    prev = char::from(bytes[j - 1]);
-                }
-                let Some((d, dl)) = at(j) else {
-                    break;
-                };
-                if is_alnum(d) || d == '\u{00AD}' {
-                    j += dl;
-                    prev = d;
-                    continue;
-                }
-                let next = at(j + dl);
-                let nextc = next.map(|x| x.0);
-                let take = if d == '.' {
+        if c.is_alphanumeric() {
+            let mut j = k + 1;
+            while j < n {
+                let d = chars[j].1;
+                let next = chars.get(j + 1).map(|x| x.1);
+                let prev = chars[j - 1].1;
+                if d.is_alphanumeric() || d == '\u{00AD}' {
+                    j += 1;
+                } else if d == '.' && next.is_some_and(char::is_alphanumeric) {
                     // U.S, 3.5, e.g, www.example
-                    nextc.is_some_and(is_alnum)
-                } else if d == ',' {
-                    prev.is_ascii_digit() && nextc.is_some_and(|x| x.is_ascii_digit())
-                } else if is_apostrophe(d) {
-                    if prev.is_alphabetic() && nextc.is_some_and(char::is_alphabetic) {
-                        // O'Brien stays whole; Russia's and don't split below.
-                        let after = next.and_then(|(_, nl)| at(j + dl + nl)).map(|x| x.0);
-                        let poss = nextc.is_some_and(|x| x == 's' || x == 'S')
-                            && !after.is_some_and(is_alnum);
-                        let nt = nextc.is_some_and(|x| x == 't' || x == 'T') && prev == 'n';
-                        !(poss || nt)
-                    } else {
-                        false
+                    j += 1;
+                } else if d == ','
+                    && prev.is_ascii_digit()
+                    && next.is_some_and(|x| x.is_ascii_digit())
+                {
+                    j += 1;
+                } else if is_apostrophe(d)
+                    && prev.is_alphabetic()
+                    && next.is_some_and(char::is_alphabetic)
+                {
+                    // O'Brien stays whole; Russia's and don't split below.
+                    let after = chars.get(j + 2).map(|x| x.1);
+                    let poss = next.is_some_and(|x| x == 's' || x == 'S')
+                        && !after.is_some_and(char::is_alphanumeric);
+                    let nt = next.is_some_and(|x| x == 't' || x == 'T') && prev == 'n';
+                    if poss || nt {
+                        break;
                     }
-                } else if d == '&' {
-                    prev.is_uppercase() && nextc.is_some_and(char::is_uppercase)
+                    j += 1;
+                } else if d == '&' && prev.is_uppercase() && next.is_some_and(char::is_uppercase) {
+                    j += 1;
                 } else {
-                    false
-                };
-                if !take {
                     break;
                 }
-                j += dl;
-                prev = d;
             }
             // currency prefixes: US$, A$, HK$
-            if text.as_bytes().get(j) == Some(&b'$')
-                && text.as_bytes()[start..j].iter().all(u8::is_ascii_uppercase)
+            if j < n
+                && chars[j].1 == '$'
+                && chars[start..j].iter().all(|x| x.1.is_ascii_uppercase())
             {
                 j += 1;
             }
             // keep the period of abbreviations and initials
-            if text.as_bytes().get(j) == Some(&b'.') && keeps_period(&text[start..j]) {
-                j += 1;
+            if j < n && chars[j].1 == '.' {
+                let word = &text[byte_at(start)..byte_at(j)];
+                if keeps_period(word) {
+                    j += 1;
+                }
             }
-            out.push(Token { start, end: j });
+            out.push(Token {
+                start: byte_at(start),
+                end: byte_at(j),
+            });
             k = j;
             continue;
         }
         if is_apostrophe(c) {
             // 's / 'S possessive clitic
-            let s = k + cl;
-            if matches!(text.as_bytes().get(s), Some(b's' | b'S'))
-                && !at(s + 1).is_some_and(|x| is_alnum(x.0))
+            let next = chars.get(k + 1).map(|x| x.1);
+            let after = chars.get(k + 2).map(|x| x.1);
+            if next.is_some_and(|x| x == 's' || x == 'S')
+                && !after.is_some_and(char::is_alphanumeric)
             {
-                out.push(Token { start, end: s + 1 });
-                k = s + 1;
+                out.push(Token {
+                    start: byte_at(k),
+                    end: byte_at(k + 2),
+                });
+                k += 2;
                 continue;
             }
         }
-        out.push(Token { start, end: k + cl });
-        k += cl;
+        out.push(Token {
+            start: byte_at(k),
+            end: byte_at(k + 1),
+        });
+        k += 1;
     }
+    out
 }
 
 /// Sentence boundaries as ranges of token indices: a sentence ends after `.`, `!` or `?`
@@ -163,22 +137,24 @@ pub fn sentences(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
-    let word = |i: usize| &bytes[tokens[i].start..tokens[i].end];
-    let is_end = |w: &[u8]| matches!(w, b"." | b"!" | b"?");
-    let is_closing =
-        |w: &[u8]| matches!(w, b"\"" | b"'" | b")") || w == "”".as_bytes() || w == "’".as_bytes();
-    for i in 0..tokens.len().saturating_sub(1) {
+    for i in 0..tokens.len() {
+        if i + 1 == tokens.len() {
+            break;
+        }
         let gap = &bytes[tokens[i].end..tokens[i + 1].start];
-        let newline_break = gap.contains(&b'\n');
-        let tok = word(i);
-        let ends = is_end(tok) || (is_closing(tok) && i > 0 && is_end(word(i - 1)));
-        let breaks = newline_break
-            || (ends && {
-                let next = &text[tokens[i + 1].start..tokens[i + 1].end];
-                let next_lower = next.chars().next().is_some_and(char::is_lowercase);
-                !next_lower && !is_closing(next.as_bytes())
-            });
-        if breaks {
+        let newline_break = gap.iter().filter(|&&b| b == b'\n').count() >= 1;
+        let tok = &text[tokens[i].start..tokens[i].end];
+        let next = &text[tokens[i + 1].start..tokens[i + 1].end];
+        let closing = matches!(tok, "\"" | "”" | "’" | "'" | ")");
+        let prev_end = i > 0
+            && matches!(
+                &text[tokens[i - 1].start..tokens[i - 1].end],
+                "." | "!" | "?"
+            );
+        let ends = matches!(tok, "." | "!" | "?") || (closing && prev_end);
+        let next_lower = next.chars().next().is_some_and(char::is_lowercase);
+        let next_closing = matches!(next, "\"" | "”" | "’" | "'" | ")");
+        if newline_break || (ends && !next_lower && !next_closing) {
             out.push(start..i + 1);
             start = i + 1;
         }
