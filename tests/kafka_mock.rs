@@ -258,7 +258,11 @@ async fn failed_delivery_stops_without_storing_and_restart_recovers() {
         RDKafkaApiKey::Produce,
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
     );
-    let daemon = spawn_daemon(config(&brokers, "g-fail"));
+    // Without story state: the injected error must hit an event, not a state record (whose
+    // failed delivery is deliberately not fatal).
+    let mut cfg = config(&brokers, "g-fail");
+    cfg.dedup.enabled = false;
+    let daemon = spawn_daemon(cfg.clone());
     let result = tokio::time::timeout(LONG, daemon.handle)
         .await
         .expect("daemon stops by itself");
@@ -277,7 +281,7 @@ async fn failed_delivery_stops_without_storing_and_restart_recovers() {
     broker
         .cluster()
         .clear_request_errors(RDKafkaApiKey::Produce);
-    let again = spawn_daemon(config(&brokers, "g-fail"));
+    let again = spawn_daemon(cfg);
     again.wait_answered(200 - stored.max(0) as u64, LONG).await;
     again.stop().await.expect("clean stop");
     let outputs = read_outputs(&brokers, &[OUTPUT], 400, Duration::from_secs(5));
