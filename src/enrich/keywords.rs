@@ -37,8 +37,12 @@ const BODY_WEIGHT: f32 = 1.0;
 const MIN_PHRASE_COUNT: u32 = 2;
 /// A sub-phrase is dropped when its frequency is below this multiple of the longer one's.
 const SUBSUMED_RATIO: f32 = 1.3;
-/// How many ranked candidates per wanted keyword are sorted (the rest cannot make it).
-const RANKED_PER_KEYWORD: usize = 8;
+/// Candidates per wanted keyword whose rarity is computed first (the best by frequency).
+const RANKED_PER_KEYWORD: usize = 4;
+/// Candidates per wanted keyword that must keep their place: any other candidate is
+/// looked at only if its upper-bound score beats the last of them. (Some top candidates
+/// are skipped as parts of others, so this is more than one.)
+const FLOOR_PER_KEYWORD: usize = 2;
 /// Score factor for a candidate that occurs only once.
 const SINGLE_MENTION_FACTOR: f32 = 0.5;
 /// Keywords scoring below this share of the best are not reported.
@@ -112,10 +116,10 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
-fn fnv(bytes: &[u8]) -> u64 {
+fn fnv_lower(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
-        h ^= u64::from(*b);
+        h ^= u64::from(b.to_ascii_lowercase());
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     // final avalanche so that the low bits (the hash map's bucket) depend on every byte
@@ -135,68 +139,58 @@ const MAX_STOPWORD_LEN: usize = 13;
 static STOP: LazyLock<HashSet<u64, BuildHasherDefault<IdHasher>>> = LazyLock::new(|| {
     STOPWORDS
         .split_whitespace()
-        .map(|w| fnv(w.as_bytes()))
+        .map(|w| key(w.as_bytes()))
         .collect()
 });
 
-/// The singular of a lower-case word for matching (`ports` → `port`, `companies` →
-/// `company`); words that only look plural (`news`, `crisis`, `bus`) stay.
-fn singular(word: &[u8]) -> &[u8] {
+/// Length of the matching stem of a word (ASCII compared case-insensitively): plural
+/// endings dropped (`ports` → `port`, `boxes` → `box`), and `y` / `ies` folded together
+/// (`company`, `companies` → `compan`); words that only look plural (`news`, `crisis`,
+/// `bus`) stay whole.
+fn stem_len(word: &[u8]) -> usize {
     let n = word.len();
-    if n <= 3
-        || !word.ends_with(b"s")
-        || word.ends_with(b"ss")
-        || word.ends_with(b"us")
-        || word.ends_with(b"is")
-        || word.ends_with(b"ics")
-        || word == b"news"
-        || word == b"series"
-        || word == b"species"
-    {
-        return word;
+    let ends =
+        |suffix: &[u8]| n >= suffix.len() && word[n - suffix.len()..].eq_ignore_ascii_case(suffix);
+    let plural = n > 3
+        && ends(b"s")
+        && !ends(b"ss")
+        && !ends(b"us")
+        && !ends(b"is")
+        && !ends(b"ics")
+        && !word.eq_ignore_ascii_case(b"news")
+        && !word.eq_ignore_ascii_case(b"series")
+        && !word.eq_ignore_ascii_case(b"species");
+    let len = if !plural {
+        n
+    } else if ends(b"ies") && n > 4 {
+        return n - 3;
+    } else if ends(b"sses") || ends(b"xes") || ends(b"ches") || ends(b"shes") || ends(b"zes") {
+        n - 2
+    } else {
+        n - 1
+    };
+    let lc = |i: usize| word[i].to_ascii_lowercase();
+    if len > 3 && lc(len - 1) == b'y' && !matches!(lc(len - 2), b'a' | b'e') {
+        len - 1
+    } else {
+        len
     }
-    if word.ends_with(b"ies") && n > 4 {
-        // "ies" → "y" cannot be expressed as a sub-slice: the stem is returned and `key`
-        // strips the "y" of singular words alike ("companies", "company" → "compan").
-        return &word[..n - 3];
-    }
-    if word.ends_with(b"sses")
-        || word.ends_with(b"xes")
-        || word.ends_with(b"ches")
-        || word.ends_with(b"shes")
-        || word.ends_with(b"zes")
-    {
-        return &word[..n - 2];
-    }
-    &word[..n - 1]
+}
+
+/// The matching key of a word: FNV-1a of the lower-case stem ([`stem_len`]), so that case
+/// and plural variants share it. Non-ASCII letters must be lower-cased by the caller.
+fn key(word: &[u8]) -> u64 {
+    fnv_lower(&word[..stem_len(word)])
 }
 
 /// The lower-case bytes of a word into `buf`.
 fn lower(word: &str, buf: &mut Vec<u8>) {
     buf.clear();
-    if word.is_ascii() {
-        buf.extend_from_slice(word.as_bytes());
-        buf.make_ascii_lowercase();
-    } else {
-        for c in word.chars() {
-            let mut tmp = [0u8; 4];
-            for l in c.to_lowercase() {
-                buf.extend_from_slice(l.encode_utf8(&mut tmp).as_bytes());
-            }
+    for c in word.chars() {
+        let mut tmp = [0u8; 4];
+        for l in c.to_lowercase() {
+            buf.extend_from_slice(l.encode_utf8(&mut tmp).as_bytes());
         }
-    }
-}
-
-/// The matching key of a lower-case word: singular, and `y` and `ies` endings folded
-/// together (`company`, `companies` → `compan`).
-fn key(lower: &[u8]) -> u64 {
-    let s = singular(lower);
-    if s.len() < lower.len() && lower.ends_with(b"ies") {
-        return fnv(s);
-    }
-    match s.strip_suffix(b"y") {
-        Some(stem) if s.len() > 3 && !stem.ends_with(b"a") && !stem.ends_with(b"e") => fnv(stem),
-        _ => fnv(s),
     }
 }
 
@@ -205,6 +199,8 @@ fn key(lower: &[u8]) -> u64 {
 struct Word {
     start: u32,
     end: u32,
+    /// Index of the zone (headline, body block) the offsets refer to.
+    zone: u32,
     key: u64,
     /// May start or continue a phrase.
     content: bool,
@@ -249,7 +245,7 @@ fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
 }
 
 /// Splits `text` into words, appending to `out`.
-fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
+fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut initial = true;
@@ -337,27 +333,38 @@ fn words(text: &str, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
             end += l;
         }
         let word = &text[start..end];
-        lower(word, buf);
+        // ASCII words are keyed as they are (case-insensitively); others lower-cased first
+        let w: &[u8] = if word.is_ascii() {
+            word.as_bytes()
+        } else {
+            lower(word, buf);
+            buf
+        };
+        let k = key(w);
         // "won't", "we've": contractions are function words
         let contraction = apostrophe && !upper_first;
         // past tenses and adverbs ("reopened", "quickly") but not "speed" or compounds
         // such as "high-speed", "state-owned"
+        let ends = |suffix: &[u8]| {
+            w.len() >= suffix.len() && w[w.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        };
         let lower_verbish = !upper_first
-            && buf.len() > 4
-            && !buf.contains(&b'-')
-            && ((buf.ends_with(b"ed") && !buf.ends_with(b"eed")) || buf.ends_with(b"ly"));
-        let long_enough = buf.len() >= 3 || (all_upper && buf.len() == 2);
+            && w.len() > 4
+            && ((ends(b"ed") && !ends(b"eed")) || ends(b"ly"))
+            && !w.contains(&b'-');
+        let long_enough = w.len() >= 3 || (all_upper && w.len() == 2);
         let content = alpha
             && first != DIGIT
             && !contraction
             && long_enough
             && !lower_verbish
-            && !(buf.len() <= MAX_STOPWORD_LEN && STOP.contains(&fnv(buf)));
+            && !(w.len() <= MAX_STOPWORD_LEN && STOP.contains(&k));
         // Offsets fit u32: stories are bounded far below 4 GB by max_story_bytes.
         out.push(Word {
             start: start as u32,
             end: end as u32,
-            key: key(buf),
+            zone,
+            key: k,
             content,
             break_after: possessive,
             initial,
@@ -385,6 +392,7 @@ struct Candidate {
     freq: f32,
     /// Plain count.
     count: u32,
+    /// Mean rarity of its words; computed only for candidates that may rank.
     rarity: f32,
     /// (zone, start, end) of the preferred spelling: first non-initial body occurrence,
     /// else the first occurrence.
@@ -402,6 +410,7 @@ impl Candidate {
         &self.keys[..usize::from(self.len)]
     }
 
+    /// The score with its rarity as it is (1.0 before it is computed: an upper bound).
     fn score(&self) -> f32 {
         // Longer phrases are rarer by count; names are not more important for being long.
         let words = if self.entity.is_some() { 1 } else { self.len };
@@ -422,6 +431,43 @@ fn rarity_of(zipf: Option<u16>) -> f32 {
         let r = ((7.2 - f32::from(z) / 100.0) / 4.5).clamp(0.1, 1.0);
         r * r
     })
+}
+
+/// Counts one occurrence of the phrase `words` (key `key`) with zone weight `weight`.
+fn add(cands: &mut IdMap<Candidate>, key: u64, words: &[Word], weight: f32) {
+    let (first, last) = (words[0], words[words.len() - 1]);
+    let quality = match (first.zone, first.initial) {
+        (0, _) => 0,
+        (_, true) => 1,
+        (_, false) => 2,
+    };
+    let at = (first.zone, first.start, last.end);
+    let c = cands.entry(key).or_insert_with(|| {
+        let mut keys = [0u64; MAX_WORDS];
+        for (k, w) in keys.iter_mut().zip(words) {
+            *k = w.key;
+        }
+        Candidate {
+            keys,
+            // at most MAX_WORDS
+            len: words.len() as u8,
+            freq: 0.0,
+            count: 0,
+            rarity: 1.0,
+            at,
+            at_quality: quality,
+            at_initial: first.initial,
+            suppressed: false,
+            entity: None,
+        }
+    });
+    c.freq += weight;
+    c.count += 1;
+    if quality > c.at_quality {
+        c.at = at;
+        c.at_quality = quality;
+        c.at_initial = first.initial;
+    }
 }
 
 /// Whether `inner` is a contiguous part of `outer`.
@@ -469,92 +515,57 @@ impl Keywords {
             };
             zones.push((&block.text, w));
         }
-        // About one candidate per three bytes of text at most: no rehashing.
-        let bytes: usize = zones.iter().map(|(t, _)| t.len()).sum();
-        let mut cands: IdMap<Candidate> =
-            IdMap::with_capacity_and_hasher(bytes / 3 + 16, BuildHasherDefault::default());
         let mut buf = Vec::with_capacity(32);
-        let mut ws: Vec<Word> = Vec::with_capacity(256);
-        // rarity of each word of the zone (0 for non-content words)
-        let mut rar: Vec<f32> = Vec::with_capacity(256);
-        for (z, (text, weight)) in zones.iter().enumerate() {
-            ws.clear();
-            rar.clear();
-            words(text, &mut ws, &mut buf);
-            let mut run_start = 0;
-            for i in 0..ws.len() {
-                let w = ws[i];
-                if !w.content {
-                    rar.push(0.0);
-                    run_start = i + 1;
-                    continue;
+        let bytes: usize = zones.iter().map(|(t, _)| t.len()).sum();
+        let mut ws: Vec<Word> = Vec::with_capacity(bytes / 5 + 8);
+        for (z, (text, _)) in zones.iter().enumerate() {
+            // zones are few; a u32 index cannot overflow
+            words(text, z as u32, &mut ws, &mut buf);
+            if let Some(last) = ws.last_mut() {
+                last.break_after = true; // phrases end with the zone
+            }
+        }
+        let mut cands: IdMap<Candidate> =
+            IdMap::with_capacity_and_hasher(ws.len() + 16, BuildHasherDefault::default());
+        // Pass 1: single words.
+        for w in ws.iter().filter(|w| w.content) {
+            let weight = zones[w.zone as usize].1;
+            add(&mut cands, w.key, &[*w], weight);
+        }
+        // Pass 2: phrases of two and three words, only where every word occurs at least
+        // MIN_PHRASE_COUNT times (otherwise the phrase cannot either).
+        let repeated: Vec<bool> = ws
+            .iter()
+            .map(|w| {
+                w.content
+                    && cands
+                        .get(&w.key)
+                        .is_some_and(|c| c.count >= MIN_PHRASE_COUNT)
+            })
+            .collect();
+        for i in 0..ws.len() {
+            let mut key = ws[i].key;
+            if !repeated[i] {
+                continue;
+            }
+            for n in 2..=MAX_WORDS {
+                let last = i + n - 1;
+                if last >= ws.len() || ws[last - 1].break_after || !repeated[last] {
+                    break;
                 }
-                // the word's own candidate holds its rarity, looked up once per story
-                let r = match cands.get(&w.key) {
-                    Some(c) => c.rarity,
-                    None => self.rarity(&text[w.start as usize..w.end as usize]),
-                };
-                rar.push(r);
-                // n-grams ending at word i
-                let mut rarity_sum = r;
-                for n in 1..=MAX_WORDS.min(i + 1 - run_start) {
-                    let first = i + 1 - n;
-                    let fw = ws[first];
-                    if n > 1 {
-                        if fw.break_after {
-                            break;
-                        }
-                        rarity_sum += rar[first];
-                    }
-                    // the phrase ws[first..=i]
-                    let phrase_key = ws[first + 1..=i]
-                        .iter()
-                        .fold(fw.key, |h, x| combine(h, x.key));
-                    let quality = match (z, fw.initial) {
-                        (0, _) => 0,
-                        (_, true) => 1,
-                        (_, false) => 2,
-                    };
-                    let initial = fw.initial;
-                    let c = cands.entry(phrase_key).or_insert_with(|| {
-                        let mut keys = [0u64; MAX_WORDS];
-                        for (k, x) in keys.iter_mut().zip(&ws[first..=i]) {
-                            *k = x.key;
-                        }
-                        Candidate {
-                            keys,
-                            len: n as u8,
-                            freq: 0.0,
-                            count: 0,
-                            rarity: rarity_sum / n as f32,
-                            at: (z as u32, fw.start, w.end),
-                            at_quality: quality,
-                            at_initial: initial,
-                            suppressed: false,
-                            entity: None,
-                        }
-                    });
-                    c.freq += weight;
-                    c.count += 1;
-                    if quality > c.at_quality {
-                        c.at = (z as u32, fw.start, w.end);
-                        c.at_quality = quality;
-                        c.at_initial = initial;
-                    }
-                }
-                if w.break_after {
-                    run_start = i + 1;
-                }
+                key = combine(key, ws[last].key);
+                let weight = zones[ws[i].zone as usize].1;
+                add(&mut cands, key, &ws[i..=last], weight);
             }
         }
         // Rare phrases are noise; sub-phrases mostly inside a longer phrase give way to it.
         cands.retain(|_, c| c.len == 1 || c.count >= MIN_PHRASE_COUNT);
-        let longer: Vec<(u64, [u64; MAX_WORDS], u8, f32)> = cands
-            .iter()
-            .filter(|(_, c)| c.len > 1)
-            .map(|(k, c)| (*k, c.keys, c.len, c.freq))
+        let longer: Vec<([u64; MAX_WORDS], u8, f32)> = cands
+            .values()
+            .filter(|c| c.len > 1)
+            .map(|c| (c.keys, c.len, c.freq))
             .collect();
-        for (_, keys, len, freq) in &longer {
+        for (keys, len, freq) in &longer {
             let keys = &keys[..usize::from(*len)];
             for n in 1..keys.len() {
                 for sub in keys.windows(n) {
@@ -576,11 +587,11 @@ impl Keywords {
             .iter()
             .filter(|e| e.named)
             .collect();
-        let mut entity_cands: Vec<Candidate> = Vec::new();
+        let mut all: Vec<Candidate> = Vec::with_capacity(cands.len() + entities.len());
         let mut name_words: Vec<Word> = Vec::new();
         for (idx, e) in entities.iter().enumerate() {
             name_words.clear();
-            words(&e.name, &mut name_words, &mut buf);
+            words(&e.name, 0, &mut name_words, &mut buf);
             let keys: Vec<u64> = name_words.iter().map(|w| w.key).collect();
             if keys.is_empty() {
                 continue;
@@ -591,17 +602,11 @@ impl Keywords {
                 } else {
                     0.0
                 };
-            let mut rarity = 0.0;
-            for w in &name_words {
-                rarity += cands.get(&w.key).filter(|c| c.len == 1).map_or_else(
-                    || self.rarity(&e.name[w.start as usize..w.end as usize]),
-                    |c| c.rarity,
-                );
-            }
-            rarity = (rarity / keys.len() as f32).max(0.6);
             let full = keys.iter().skip(1).fold(keys[0], |h, x| combine(h, *x));
+            let mut count = u32::try_from(e.mention_count).unwrap_or(u32::MAX);
             if let Some(c) = cands.get_mut(&full) {
                 freq = freq.max(c.freq);
+                count = count.max(c.count);
                 c.suppressed = true;
             }
             if e.kind == EntityKind::Person {
@@ -617,12 +622,12 @@ impl Keywords {
             let mut ck = [0u64; MAX_WORDS];
             let len = keys.len().min(MAX_WORDS);
             ck[..len].copy_from_slice(&keys[..len]);
-            entity_cands.push(Candidate {
+            all.push(Candidate {
                 keys: ck,
                 len: len as u8,
                 freq,
-                count: u32::try_from(e.mention_count).unwrap_or(u32::MAX),
-                rarity,
+                count,
+                rarity: 1.0,
                 at: (0, 0, 0),
                 at_quality: 3,
                 at_initial: false,
@@ -630,36 +635,52 @@ impl Keywords {
                 entity: Some(idx),
             });
         }
-        let all: Vec<Candidate> = cands
-            .into_values()
-            .filter(|c| !c.suppressed)
-            .chain(entity_cands)
-            .collect();
-        let best = all.iter().map(Candidate::score).fold(0.0f32, f32::max);
+        all.extend(cands.into_values().filter(|c| !c.suppressed));
+        // Rarity needs a word-table lookup per word: compute it only for candidates that
+        // can still rank. Scores with rarity 1.0 are upper bounds, so once `wanted`
+        // candidates have real scores, any candidate whose bound is below the lowest of
+        // them cannot displace them.
+        let wanted = self.max.saturating_mul(RANKED_PER_KEYWORD).min(all.len());
+        if wanted == 0 {
+            return Vec::new();
+        }
+        let order = |a: &Candidate, b: &Candidate| {
+            b.score()
+                .total_cmp(&a.score())
+                .then(a.at.cmp(&b.at))
+                .then(a.entity.cmp(&b.entity))
+        };
+        let mut memo: IdMap<f32> = IdMap::default();
+        let (head, tail) = if all.len() > wanted {
+            all.select_nth_unstable_by(wanted - 1, order);
+            let (head, tail) = all.split_at_mut(wanted);
+            (head, tail)
+        } else {
+            (&mut all[..], &mut [][..])
+        };
+        for c in head.iter_mut() {
+            c.rarity = self.candidate_rarity(c, &zones, &entities, &mut memo);
+        }
+        // the bar: the score of the `max`·FLOOR_PER_KEYWORD-th best candidate computed so far
+        head.sort_unstable_by(order);
+        let floor = head
+            .get(self.max.saturating_mul(FLOOR_PER_KEYWORD).min(head.len()) - 1)
+            .map_or(0.0, Candidate::score);
+        let mut ranked: Vec<&Candidate> = head.iter().collect();
+        let mut extra: Vec<&mut Candidate> =
+            tail.iter_mut().filter(|c| c.score() > floor).collect();
+        for c in &mut extra {
+            c.rarity = self.candidate_rarity(c, &zones, &entities, &mut memo);
+        }
+        ranked.extend(extra.into_iter().map(|c| &*c));
+        ranked.sort_unstable_by(|a, b| order(a, b));
+        let best = ranked.first().map_or(0.0, |c| c.score());
         if best <= 0.0 {
             return Vec::new();
         }
-        let mut ranked: Vec<(f32, &Candidate)> = all
-            .iter()
-            .map(|c| (c.score(), c))
-            .filter(|(s, _)| *s >= MIN_RELATIVE_SCORE * best)
-            .collect();
-        let order = |a: &(f32, &Candidate), b: &(f32, &Candidate)| {
-            b.0.total_cmp(&a.0)
-                .then(a.1.at.cmp(&b.1.at))
-                .then(a.1.entity.cmp(&b.1.entity))
-        };
-        // Only the head of the ranking is needed: some candidates are skipped as parts of
-        // longer ones, so keep a generous multiple of `max` before sorting.
-        let keep = self.max.saturating_mul(RANKED_PER_KEYWORD);
-        if ranked.len() > keep {
-            ranked.select_nth_unstable_by(keep, order);
-            ranked.truncate(keep);
-        }
-        ranked.sort_unstable_by(order);
         let mut chosen: Vec<&Candidate> = Vec::with_capacity(self.max);
-        for &(_, c) in &ranked {
-            if chosen.len() >= self.max {
+        for &c in &ranked {
+            if chosen.len() >= self.max || c.score() < MIN_RELATIVE_SCORE * best {
                 break;
             }
             if chosen
@@ -685,6 +706,49 @@ impl Keywords {
                 }
             })
             .collect()
+    }
+
+    /// Mean rarity of a candidate's words (entity names: at least 0.6, names are specific).
+    fn candidate_rarity(
+        &self,
+        c: &Candidate,
+        zones: &[(&str, f32)],
+        entities: &[&Entity],
+        memo: &mut IdMap<f32>,
+    ) -> f32 {
+        let text = match c.entity {
+            Some(i) => entities[i].name.as_str(),
+            None => {
+                let (z, start, end) = c.at;
+                zones
+                    .get(z as usize)
+                    .and_then(|(t, _)| t.get(start as usize..end as usize))
+                    .unwrap_or("")
+            }
+        };
+        let mut sum = 0.0;
+        let mut n = 0u32;
+        let mut buf = Vec::new();
+        for word in text
+            .split(|ch: char| ch.is_whitespace())
+            .filter(|w| !w.is_empty())
+        {
+            let k = if word.is_ascii() {
+                key(word.as_bytes())
+            } else {
+                lower(word, &mut buf);
+                key(&buf)
+            };
+            let r = *memo.entry(k).or_insert_with(|| self.rarity(word));
+            sum += r;
+            n += 1;
+        }
+        let mean = if n == 0 { 1.0 } else { sum / n as f32 };
+        if c.entity.is_some() {
+            mean.max(0.6)
+        } else {
+            mean
+        }
     }
 
     /// Rarity of a word; a hyphenated compound the table does not know ("north-eastern")
@@ -821,7 +885,7 @@ mod tests {
         let mut buf = Vec::new();
         for (text, want) in cases {
             let mut out = Vec::new();
-            words(text, &mut out, &mut buf);
+            words(text, 0, &mut out, &mut buf);
             let got: Vec<(&str, bool)> = out
                 .iter()
                 .map(|w| (&text[w.start as usize..w.end as usize], w.content))
@@ -833,8 +897,11 @@ mod tests {
     #[test]
     fn plural_and_case_variants_share_a_key() {
         let mut buf = Vec::new();
+        // the ASCII path keys words as they are, case-insensitively: the same key as the
+        // lower-cased word
         let key_of = |w: &str, buf: &mut Vec<u8>| {
             lower(w, buf);
+            assert_eq!(key(buf), key(w.as_bytes()), "{w}");
             key(buf)
         };
         for (a, b, same) in [
@@ -845,6 +912,9 @@ mod tests {
             ("bus", "buses", false),
             ("strike", "strikes", true),
             ("box", "boxes", true),
+            ("PARTIES", "party", true),
+            ("Series", "series", true),
+            ("Days", "day", true),
         ] {
             assert_eq!(
                 key_of(a, &mut buf) == key_of(b, &mut buf),

@@ -45,16 +45,19 @@ fn ends_sentence(text: &str) -> bool {
 /// body: it starts with a caption marker, or ends with a credit ("… in 2019. Image: Mark
 /// Rathbun.").
 pub(crate) fn is_caption(text: &str) -> bool {
-    let t = text.trim();
-    let head: String = t.chars().take(16).collect::<String>().to_lowercase();
-    if CAPTION_MARKERS.iter().any(|m| head.starts_with(m)) {
+    let t = text.trim().as_bytes();
+    let starts = |m: &str| {
+        t.get(..m.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(m.as_bytes()))
+    };
+    if CAPTION_MARKERS.iter().any(|m| starts(m)) {
         return true;
     }
-    let tail_start = t.char_indices().rev().nth(59).map_or(0, |(i, _)| i);
-    let tail = t[tail_start..].to_lowercase();
-    ["image:", "photo:", "picture:", "credit:"]
-        .iter()
-        .any(|m| tail.contains(m))
+    let tail = &t[t.len().saturating_sub(60)..];
+    ["image:", "photo:", "picture:", "credit:"].iter().any(|m| {
+        tail.windows(m.len())
+            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+    })
 }
 
 /// Whether a paragraph is a layout remnant rather than prose.
@@ -69,9 +72,9 @@ fn is_remnant(text: &str, dateline: Option<&str>) -> bool {
     if is_caption(t) {
         return true;
     }
-    let lower = t.to_lowercase();
     let short = t.chars().count() < SHORT_LINE_CHARS;
-    if short && (lower.starts_with("by ") || !ends_sentence(t)) {
+    let byline = t.get(..3).is_some_and(|b| b.eq_ignore_ascii_case("by "));
+    if short && (byline || !ends_sentence(t)) {
         return true;
     }
     false
