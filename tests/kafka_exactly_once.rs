@@ -53,7 +53,7 @@ async fn clean_run_answers_each_input_exactly_once() {
 async fn crash_mid_transaction_then_restart_loses_nothing() {
     let broker = broker(2);
     let brokers = broker.bootstrap_servers();
-    produce_stories(&brokers, 0..400).await;
+    let inputs = produce_stories(&brokers, 0..400).await;
     let cfg = eos_config(&brokers, "g-eos", "eos-crash");
 
     let victim = spawn_daemon(cfg.clone());
@@ -61,39 +61,130 @@ async fn crash_mid_transaction_then_restart_loses_nothing() {
     // A crash: the task is dropped mid-batch, no commit, no abort.
     victim.handle.abort();
     let _ = victim.handle.await;
-    // On a real broker the offsets sent with each committed transaction are the group's
-    // committed offsets, so a restart resumes after the last committed batch and a
-    // read_committed reader sees every input once. librdkafka's mock cluster accepts
-    // TxnOffsetCommit but does not store it (committed stays -1), so here the restart
-    // re-reads from the start: only "nothing lost" can be asserted; the e2e suite on a
-    // real broker covers the rest.
-    let stored = committed(&brokers, "g-eos", 2);
-    let restarted = spawn_daemon(cfg);
-    let outputs = read_until_unique(&brokers, 400);
-    restarted.stop().await.expect("clean stop");
-    if stored.iter().all(|&o| o >= 0) {
-        assert_eq!(outputs.len(), 400, "no input answered twice");
-    } else {
-        eprintln!(
-            "mock cluster kept no transactional offsets ({stored:?}): {} outputs for 400 inputs",
-            outputs.len()
-        );
-    }
-}
 
-/// Reads the output until `total` inputs are answered (duplicates allowed).
-fn read_until_unique(brokers: &str, total: usize) -> Vec<Output> {
+    // What the victim's committed transactions carried: outputs and, per partition, the
+    // next input offset sent with them. Every input below that offset must be answered
+    // exactly once. Outputs at or above it can only come from the transaction that was open
+    // at the crash: a real broker hides them from read_committed readers once the restarted
+    // instance's init_transactions aborts it, but librdkafka's mock cluster serves every
+    // record to read_committed readers (its Fetch answers LastStableOffset = high watermark
+    // and no aborted transactions), so the test sets them apart itself. A commit still
+    // running on a blocking thread when the task was dropped may land a moment later, hence
+    // the bounded wait for outputs and offsets to settle.
     let deadline = Instant::now() + LONG;
-    loop {
-        let outputs = read_outputs(brokers, &[OUTPUT], total, Duration::from_secs(5));
-        let unique: HashSet<(i32, i64)> = outputs.iter().map(Output::source).collect();
-        if unique.len() == total {
-            return outputs;
+    let (before, resume) = loop {
+        let resume: Vec<i64> = (0..2)
+            .map(|p| victim.counters.transaction_offset(INPUT, p).unwrap_or(0))
+            .collect();
+        let visible = read_outputs(&brokers, &[OUTPUT], 400, Duration::from_secs(3));
+        let below = |(p, o): &(i32, i64)| *o < resume[*p as usize];
+        let committed_part: Vec<(i32, i64)> =
+            visible.iter().map(Output::source).filter(below).collect();
+        let unique: HashSet<(i32, i64)> = committed_part.iter().copied().collect();
+        if unique.len() as i64 == resume.iter().sum::<i64>() {
+            assert_eq!(
+                committed_part.len(),
+                unique.len(),
+                "no committed input answered twice"
+            );
+            break (count_sources(&visible), resume);
         }
         assert!(
             Instant::now() < deadline,
-            "{} of {total} answered",
+            "{} committed outputs for transaction offsets {resume:?}",
             unique.len()
         );
+    };
+    let resumed_at: i64 = resume.iter().sum();
+    assert!(resumed_at < 400, "the crash came before the end");
+    for (&(p, o), &n) in &before {
+        assert!(
+            o < resume[p as usize] || n == 1,
+            "({p}, {o}) of the open transaction written {n} times"
+        );
+    }
+
+    // A real broker stores those offsets as the group's committed offsets when the
+    // transaction commits (TxnOffsetCommit). The mock accepts the request but does not store
+    // it (its handler only validates), so the test commits the same offsets through the
+    // ordinary OffsetCommit API — the one step the mock leaves out.
+    if committed(&brokers, "g-eos", 2).iter().any(|&o| o < 0) {
+        commit_offsets(&brokers, "g-eos", &resume);
+    }
+    let restarted = spawn_daemon(cfg);
+    let rest = 400 - resumed_at as u64;
+    restarted.wait_answered(rest, LONG).await;
+    let snapshot = restarted.stop().await.expect("clean stop");
+    assert_eq!(
+        snapshot.consumed, rest,
+        "the restart resumed at the committed offsets"
+    );
+    let written = before.values().sum::<usize>() + rest as usize;
+    let after = count_sources(&read_outputs(&brokers, &[OUTPUT], written, LONG));
+    // What a read_committed reader of a real broker sees: the victim's committed outputs
+    // plus everything the restart wrote — each input exactly once.
+    for &(p, o) in &inputs {
+        {
+            let was = before.get(&(p, o)).copied().unwrap_or(0);
+            let now = after.get(&(p, o)).copied().unwrap_or(0);
+            let committed_before = usize::from(o < resume[p as usize]);
+            let by_restart = now - was;
+            assert_eq!(
+                committed_before + by_restart,
+                1,
+                "input ({p}, {o}): {committed_before} committed before the crash, {by_restart} after"
+            );
+        }
+    }
+}
+
+/// How many outputs answer each input.
+fn count_sources(outputs: &[Output]) -> std::collections::HashMap<(i32, i64), usize> {
+    let mut counts = std::collections::HashMap::new();
+    for o in outputs {
+        *counts.entry(o.source()).or_default() += 1;
+    }
+    counts
+}
+
+/// Commits `offsets` (one per input partition) for `group` with a plain OffsetCommit, as a
+/// member of the group (the mock refuses commits from outside an existing group).
+fn commit_offsets(brokers: &str, group: &str, offsets: &[i64]) {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        // The daemon's protocol (a member with another one would block its join) and a short
+        // session, in case the leave below is not seen.
+        .set("partition.assignment.strategy", "cooperative-sticky")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[INPUT]).expect("subscribe");
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in offsets.iter().enumerate() {
+        tpl.add_partition_offset(INPUT, p as i32, Offset::Offset(*o))
+            .expect("offset");
+    }
+    // The join completes once the group has dropped the crashed member.
+    let deadline = Instant::now() + LONG;
+    loop {
+        let _ = consumer.poll(Duration::from_millis(200));
+        let owned = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+        if owned == offsets.len() {
+            match consumer.commit(&tpl, CommitMode::Sync) {
+                Ok(()) => {
+                    consumer.unsubscribe();
+                    for _ in 0..5 {
+                        let _ = consumer.poll(Duration::from_millis(100));
+                    }
+                    return;
+                }
+                Err(err) => assert!(Instant::now() < deadline, "commit: {err}"),
+            }
+        }
+        assert!(Instant::now() < deadline, "never joined {group}");
     }
 }

@@ -212,6 +212,7 @@ pub(super) async fn run(
         match outcome {
             Ok(n) => tracing::debug!(records = n, "transaction committed"),
             Err(BatchError::Abortable(reason)) => {
+                daemon.metrics.transactions_aborted.inc();
                 tracing::warn!(%reason, "transaction aborted; the batch will be processed again");
                 let sink2 = sink.clone();
                 let aborted = tokio::task::spawn_blocking(move || {
@@ -302,6 +303,9 @@ async fn transact(
         .group_metadata()
         .ok_or_else(|| BatchError::Abortable("consumer has no group metadata yet".into()))?;
     let sink = sink.clone();
+    let metrics = daemon.metrics.clone();
+    let committed: Vec<(String, i32, i64)> =
+        next.iter().map(|((t, p), o)| (t.clone(), *p, *o)).collect();
     tokio::task::spawn_blocking(move || {
         let producer = sink.producer();
         producer
@@ -309,7 +313,11 @@ async fn transact(
             .map_err(|e| classify("send_offsets_to_transaction", e))?;
         producer
             .commit_transaction(TXN_TIMEOUT)
-            .map_err(|e| classify("commit_transaction", e))
+            .map_err(|e| classify("commit_transaction", e))?;
+        // Recorded here, not by the caller: a commit that completes after the run was
+        // dropped (a crash in a test) still shows where a restart resumes.
+        metrics.transaction_committed(committed.iter().map(|(t, p, o)| (t.as_str(), *p, *o)));
+        Ok(())
     })
     .await
     .map_err(|e| BatchError::Abortable(format!("commit task lost: {e}")))??;

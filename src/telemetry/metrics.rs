@@ -79,6 +79,13 @@ pub struct Metrics {
     pub versions: Counter,
     /// State records that could not be published to the state topic (not fatal).
     pub state_publish_failures: Counter,
+    /// Exactly-once mode: transactions committed.
+    pub transactions_committed: Counter,
+    /// Exactly-once mode: transactions aborted (their batch is processed again).
+    pub transactions_aborted: Counter,
+    /// Exactly-once mode: the next input offset per partition sent with the last committed
+    /// transaction — the position a restart resumes from.
+    pub transaction_offsets: Family<PartitionLabel, Gauge>,
     /// Dead letters, summed over classes (kept alongside the family for cheap snapshots).
     dead_letters_total: AtomicU64,
     /// Consumer lag summed over owned partitions, for the progress log.
@@ -130,6 +137,24 @@ impl Metrics {
         let duplicates_dropped = Counter::default();
         let versions = Counter::default();
         let state_publish_failures = Counter::default();
+        let transactions_committed = Counter::default();
+        let transactions_aborted = Counter::default();
+        let transaction_offsets = Family::<PartitionLabel, Gauge>::default();
+        registry.register(
+            "transactions_committed",
+            "Exactly-once mode: transactions committed",
+            transactions_committed.clone(),
+        );
+        registry.register(
+            "transactions_aborted",
+            "Exactly-once mode: transactions aborted (their batch is processed again)",
+            transactions_aborted.clone(),
+        );
+        registry.register(
+            "transaction_committed_offset",
+            "Exactly-once mode: next input offset per partition committed with the last transaction",
+            transaction_offsets.clone(),
+        );
         registry.register(
             "duplicates",
             "Stories recognised as re-sends or near-duplicates of known stories",
@@ -224,6 +249,9 @@ impl Metrics {
             duplicates_dropped,
             versions,
             state_publish_failures,
+            transactions_committed,
+            transactions_aborted,
+            transaction_offsets,
             dead_letters_total: AtomicU64::new(0),
             lag_total: AtomicI64::new(0),
         }
@@ -276,6 +304,33 @@ impl Metrics {
             total += lag;
         }
         self.lag_total.store(total, Ordering::Relaxed);
+    }
+
+    /// Records the input offsets (topic, partition, next offset) a committed transaction
+    /// carried.
+    pub fn transaction_committed<'a>(
+        &self,
+        offsets: impl IntoIterator<Item = (&'a str, i32, i64)>,
+    ) {
+        self.transactions_committed.inc();
+        for (topic, partition, next) in offsets {
+            self.transaction_offsets
+                .get_or_create(&PartitionLabel {
+                    topic: topic.to_string(),
+                    partition: partition.to_string(),
+                })
+                .set(next);
+        }
+    }
+
+    /// The next input offset of `topic`/`partition` committed with the last transaction
+    /// that carried it, if any.
+    pub fn transaction_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        let label = PartitionLabel {
+            topic: topic.to_string(),
+            partition: partition.to_string(),
+        };
+        self.transaction_offsets.get(&label).map(|g| g.get())
     }
 
     /// Sum of consumer lag over owned partitions (as of the last statistics report).
