@@ -188,3 +188,41 @@ fn commit_offsets(brokers: &str, group: &str, offsets: &[i64]) {
         assert!(Instant::now() < deadline, "never joined {group}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fenced_instance_stops_with_a_clear_message() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    let broker = broker(2);
+    let brokers = broker.bootstrap_servers();
+    produce_stories(&brokers, 0..40).await;
+    let cfg = eos_config(&brokers, "g-eos-fence", "eos-fence");
+    let daemon = spawn_daemon(cfg);
+    daemon.wait_answered(40, LONG).await;
+    // What the transaction coordinator answers a zombie once a newer instance with the same
+    // transactional.id has bumped the epoch. (The mock gives a second instance a new
+    // producer id instead of bumping the epoch, so the answer is injected.)
+    let cluster = broker.cluster();
+    for api in [RDKafkaApiKey::AddPartitionsToTxn, RDKafkaApiKey::EndTxn] {
+        cluster.request_errors(api, &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_PRODUCER_FENCED; 8]);
+    }
+    produce_stories(&brokers, 40..80).await;
+    let deadline = Instant::now() + LONG;
+    while !daemon.handle.is_finished() {
+        assert!(Instant::now() < deadline, "a fenced instance keeps running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let err = daemon
+        .handle
+        .await
+        .expect("daemon task")
+        .expect_err("a fenced instance fails");
+    let message = format!("{err:#}");
+    assert!(message.contains("fenced"), "{message}");
+    assert!(
+        message.contains("eos-fence"),
+        "names the transactional.id: {message}"
+    );
+    // Nothing of the fenced batch is committed: the group's offsets stay at the first 40.
+    let stored = committed(&brokers, "g-eos-fence", 2);
+    assert!(stored.iter().all(|&o| o <= 40), "{stored:?}");
+}

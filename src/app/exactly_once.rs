@@ -238,8 +238,8 @@ pub(super) async fn run(
                 }
             }
             Err(BatchError::Fatal(reason)) => {
-                tracing::error!(%reason, "exactly-once loop stops");
-                result = Err(anyhow::anyhow!(reason));
+                tracing::error!(%reason, transactional_id = %txn_id, "exactly-once loop stops");
+                result = Err(anyhow::anyhow!("{reason} [transactional.id {txn_id}]"));
                 break;
             }
         }
