@@ -290,3 +290,29 @@ pub fn build_stages(config: &PipelineConfig) -> Vec<Box<dyn Stage>> {
     }
     stages
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifty_megabytes_are_rejected_before_decoding() {
+        let pipeline = Pipeline::new(&PipelineConfig::default());
+        // Valid JSON all the way: only the size check can refuse it.
+        let mut huge = br#"{"headline": "big", "body": ""#.to_vec();
+        huge.resize(50 * 1024 * 1024, b'a');
+        huge.extend_from_slice(br#""}"#);
+        let failure = pipeline
+            .process(&huge, None, &Source::default())
+            .expect_err("over max_story_bytes");
+        assert_eq!(
+            (failure.class.as_str(), failure.stage.as_str()),
+            ("oversize", "limits")
+        );
+        assert!(
+            failure.message.contains("52428802 bytes"),
+            "{}",
+            failure.message
+        );
+    }
+}

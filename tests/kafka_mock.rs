@@ -420,7 +420,23 @@ async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
         "]".repeat(50_000)
     );
     let control_soup: Vec<u8> = [1u8, 22, 2, 3, 4].repeat(200);
+    // Over max_story_bytes: rejected by size before decoding. Its dead letter cannot carry
+    // 3 MB through a producer limited to 200 KB (below), so it carries the head. (The mock
+    // cluster drops the oldest records once a partition holds more than a few MB, so a 50 MB
+    // record is covered by `pipeline::tests::fifty_megabytes_are_rejected_before_decoding`.)
     let huge = vec![b'x'; 3 * 1024 * 1024];
+    // A story under max_story_bytes whose event outgrows the producer's limit (200 KB here).
+    let bloated = serde_json::json!({
+        "id": "bloated",
+        "headline": "A very long story",
+        "body": (0..2500)
+            .map(|i| format!("Paragraph {i} reports item number {i} of the long list."))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    })
+    .to_string()
+    .into_bytes();
+    assert!(bloated.len() < 190_000, "{}", bloated.len());
     let records: Vec<TestRecord<'_>> = vec![
         ("laughs".into(), billion_laughs.as_bytes().to_vec(), vec![]),
         ("xxe".into(), external_entity.as_bytes().to_vec(), vec![]),
@@ -428,13 +444,14 @@ async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
         ("deep-json".into(), deep_json.into_bytes(), vec![]),
         ("soup".into(), control_soup, vec![]),
         ("huge".into(), huge, vec![]),
+        ("bloated".into(), bloated.clone(), vec![]),
         ("good".into(), story(0), vec![]),
     ];
     let producer_records = records.clone();
     // The 3 MB record needs a producer allowing it; the mock broker accepts it.
     let producer: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &brokers)
-        .set("message.max.bytes", "10000000")
+        .set("message.max.bytes", "60000000")
         .create()
         .expect("producer");
     for (key, payload, _) in &producer_records {
@@ -456,11 +473,11 @@ async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
     );
     cfg.kafka.producer.insert(
         "message.max.bytes".into(),
-        copydesk::config::RawValue::Int(10_000_000),
+        copydesk::config::RawValue::Int(200_000),
     );
     let daemon = spawn_daemon(cfg);
-    daemon.wait_answered(7, LONG).await;
-    let dead = read_outputs(&brokers, &[DLQ], 6, LONG);
+    daemon.wait_answered(8, LONG).await;
+    let dead = read_outputs(&brokers, &[DLQ], 7, LONG);
     let classes: Vec<(String, String)> = dead
         .iter()
         .map(|d| {
@@ -477,6 +494,7 @@ async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
         ("deep-json", "malformed_json"),
         ("soup", "malformed_framing"),
         ("huge", "oversize"),
+        ("bloated", "oversize_output"),
     ];
     let expected: Vec<(String, String)> = expected
         .iter()
@@ -487,11 +505,28 @@ async fn hostile_records_become_dead_letters_and_the_daemon_keeps_going() {
         !dead[1].headers["error.message"].contains("root:"),
         "external entity never resolved"
     );
+    let huge = &dead[5];
+    assert_eq!(
+        huge.headers
+            .get(copydesk::kafka::sink::TRUNCATED_HEADER)
+            .map(String::as_str),
+        Some("3145728"),
+        "the oversize dead letter names the original size"
+    );
+    assert!(huge.payload.len() < 200_000 && huge.payload.iter().all(|&b| b == b'x'));
+    let bloated_dead = &dead[6];
+    assert_eq!(
+        bloated_dead.payload, bloated,
+        "fits: the original bytes, whole"
+    );
+    assert!(!bloated_dead
+        .headers
+        .contains_key(copydesk::kafka::sink::TRUNCATED_HEADER));
     // Still running and answering after all that.
     produce_stories(&brokers, 1..3).await;
-    daemon.wait_answered(9, LONG).await;
+    daemon.wait_answered(10, LONG).await;
     let snapshot = daemon.stop().await.expect("clean stop");
-    assert_eq!((snapshot.events, snapshot.dead_letters), (3, 6));
+    assert_eq!((snapshot.events, snapshot.dead_letters), (3, 7));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -425,6 +425,18 @@ async fn send_result(
                     drop(permit);
                     return Ok(());
                 }
+                if !sink.event_fits(processed) {
+                    let failure = Failure {
+                        class: "oversize_output".into(),
+                        message: format!(
+                            "event of {} bytes does not fit the producer's message.max.bytes",
+                            processed.payload.len()
+                        ),
+                        stage: "encode".into(),
+                    };
+                    tracing::warn!(class = %failure.class, reason = %failure.message, "dead letter");
+                    return sink.send_dead_letter(record, &failure, ticket, permit).await;
+                }
                 tracing::debug!(story_id = %processed.key, "event");
                 sink.send_event(processed, &record.source, ticket, permit).await
             }

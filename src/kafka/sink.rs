@@ -139,7 +139,21 @@ pub struct Sink {
     state_topic: String,
     /// `copydesk.schema` header of output messages.
     schema: &'static str,
+    /// The producer's `message.max.bytes`: librdkafka refuses larger messages outright, so
+    /// outputs are sized against it before they are handed over.
+    max_message_bytes: usize,
 }
+
+/// librdkafka's default `message.max.bytes`.
+const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_000_000;
+
+/// Room kept below `message.max.bytes` for record and batch framing.
+const FRAMING_BYTES: usize = 4096;
+
+/// Header on a dead letter whose original bytes did not fit: the original size. The payload
+/// is then the first bytes of the original; the whole record stays in the input topic at
+/// `source.partition` / `source.offset` for as long as its retention allows.
+pub const TRUNCATED_HEADER: &str = "copydesk.payload.truncated";
 
 impl Sink {
     /// Creates the idempotent producer.
@@ -203,6 +217,10 @@ impl Sink {
             .set("compression.type", "lz4");
         super::apply_raw(&mut client, &config.client)?;
         super::apply_raw(&mut client, &config.producer)?;
+        let max_message_bytes = client
+            .get("message.max.bytes")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_MAX_MESSAGE_BYTES);
         let context = SinkContext {
             tracker,
             metrics,
@@ -217,7 +235,23 @@ impl Sink {
             dlq_topic: config.dlq_topic.clone(),
             state_topic: config.state_topic.clone(),
             schema,
+            max_message_bytes,
         })
+    }
+
+    /// Payload bytes a message with `key_and_headers` bytes of key and headers may carry.
+    fn payload_room(&self, key_and_headers: usize) -> usize {
+        self.max_message_bytes
+            .saturating_sub(FRAMING_BYTES)
+            .saturating_sub(key_and_headers)
+    }
+
+    /// Whether `processed`'s event fits in one message (`message.max.bytes`); one that does
+    /// not must become a dead letter, since librdkafka would refuse it.
+    pub fn event_fits(&self, processed: &Processed) -> bool {
+        // key, the fixed headers and the source.* headers (topic name and numbers)
+        let overhead = processed.key.len() + 512;
+        processed.payload.len() <= self.payload_room(overhead)
     }
 
     /// The first delivery failure, if any.
@@ -302,6 +336,31 @@ impl Sink {
                 key: "copydesk.version",
                 value: Some(VERSION),
             });
+        // Original bytes too large for one message: keep the head and say so (the whole
+        // record is still in the input topic). Otherwise librdkafka would refuse the dead
+        // letter, the daemon would stop, and the same record would stop it again after
+        // every restart.
+        let header_bytes: usize = original
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum::<usize>()
+            + failure.class.len()
+            + failure.message.len()
+            + failure.stage.len()
+            + 512;
+        let key_bytes = original.key.as_ref().map_or(0, Vec::len);
+        let room = self.payload_room(header_bytes + key_bytes);
+        let original_len = original.payload.len().to_string();
+        let (payload, headers) = if original.payload.len() > room {
+            let headers = headers.insert(Header {
+                key: TRUNCATED_HEADER,
+                value: Some(original_len.as_str()),
+            });
+            (&original.payload[..room], headers)
+        } else {
+            (original.payload.as_slice(), headers)
+        };
         let delivery = Box::new(Delivery {
             ticket: Some(ticket),
             kind: OutputKind::DeadLetter(failure.class.clone()),
@@ -309,7 +368,7 @@ impl Sink {
             _permit: Some(permit),
         });
         let mut record = BaseRecord::with_opaque_to(&self.dlq_topic, delivery)
-            .payload(original.payload.as_slice())
+            .payload(payload)
             .headers(headers);
         if let Some(key) = &original.key {
             record = record.key(key.as_slice());
