@@ -34,8 +34,34 @@ struct Topics {
     group: String,
 }
 
-fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_copydesk"))
+/// The daemon child process; killed when dropped, so a failing test leaves no orphan
+/// daemon behind (they kept running, and using CPU, after failed runs).
+struct Daemon(Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> Daemon {
+    let child = Command::new(env!("CARGO_BIN_EXE_copydesk"))
         .arg("run")
         .arg("--config")
         .arg(config)
@@ -56,7 +82,8 @@ fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> C
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start copydesk")
+        .expect("start copydesk");
+    Daemon(child)
 }
 
 /// Collects output and DLQ records in a background thread: (source partition, offset) of
