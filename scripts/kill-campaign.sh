@@ -28,7 +28,7 @@ for run in $(seq 1 "$runs"); do
   at=$(python3 -c "import random; print(round(random.uniform(0.05, 0.6), 3))")
   log=$(mktemp)
   if COPYDESK_E2E_BROKERS="127.0.0.1:$broker_port" COPYDESK_E2E_STORIES=$stories \
-      COPYDESK_E2E_KILL_AT=$at cargo test --release --locked --test e2e -- --nocapture \
+      COPYDESK_E2E_KILL_AT=$at cargo test --release --locked --test e2e -- --nocapture sigkill_mid_stream \
       >"$log" 2>&1; then result=pass; else result=FAIL; failed=$((failed + 1)); fi
   killed=$(grep -oP 'after \K[0-9]+(?= answers)' "$log" | head -1 || true)
   read -r outputs unique dup < <(grep -oP '[0-9]+ outputs, [0-9]+ unique, [0-9]+ duplicates' "$log" \
