@@ -231,8 +231,11 @@ async fn produce_inputs(brokers: &str, topic: &str, range: std::ops::Range<usize
     // middle of a batch silently skips the rest of that batch (or, in the last batch, stalls
     // for good). Measured: 3,000 records in batches of ~1,800, fetch from offset 1 returned
     // offsets from 1811 on. With one-record batches every committed offset is a batch start.
+    // Idempotent: a retried produce under load must not add an input record twice (it did,
+    // 8 of 50,000, before).
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
+        .set("enable.idempotence", "true")
         .set("linger.ms", "20")
         .set("batch.num.messages", "1")
         .create()
@@ -294,6 +297,23 @@ fn terminate(mut daemon: Daemon) {
     assert!(term.success());
     let exit = daemon.wait().expect("wait");
     assert!(exit.success(), "SIGTERM gives a clean exit, got {exit}");
+}
+
+/// Records in the input topic (sum of the partitions' high watermarks): what must be
+/// answered, even if a producer retry wrote an input twice.
+fn input_records(brokers: &str, topics: &Topics, partitions: i32) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("consumer");
+    (0..partitions)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(&topics.input, p, Duration::from_secs(30))
+                .expect("watermarks")
+                .1
+        })
+        .sum()
 }
 
 /// Sum of the group's committed offsets over the input partitions.
@@ -480,10 +500,15 @@ async fn rebalance_storm_of_three_instances_loses_nothing_and_keeps_order() {
         total - unique,
         100.0 * (total - unique) as f64 / inputs as f64
     );
+    let records = input_records(&brokers, &topics, STORM_PARTITIONS);
+    assert_eq!(
+        records, inputs as i64,
+        "the input topic holds each story once"
+    );
     assert_eq!(unique, inputs, "every input has an output or a dead letter");
     assert_eq!(
         committed_sum(&brokers, &topics, STORM_PARTITIONS),
-        inputs as i64,
+        records,
         "no partition stalled: committed offsets reach the end of every partition"
     );
     delete_topics(&brokers, &topics).await;
