@@ -263,20 +263,20 @@ fn repair_once(text: &str) -> Option<String> {
 /// character standing for a UTF-8 continuation byte, or `â` before `€`, `‚` or `„`. Text
 /// without such a pair is never touched, so genuine sequences like `ß€` survive.
 fn has_marker(text: &str) -> bool {
-    let mut prev = '\0';
-    for c in text.chars() {
-        let continuation = matches!(cp1252_byte(c), Some(0x80..=0xbf));
-        let hit = match prev {
-            'Ã' | 'Â' | 'Ä' | 'Å' | 'Ð' | 'Ñ' => continuation,
+    // Every marker's first character (U+00C2–U+00E2) is encoded with the lead byte 0xC3,
+    // which is never a continuation byte: only the characters starting at a 0xC3 byte need
+    // decoding, and text without one (all ASCII copy) is done after one memchr pass.
+    memchr::memchr_iter(0xC3, text.as_bytes()).any(|at| {
+        let mut chars = text.get(at..).unwrap_or_default().chars();
+        let (Some(prev), Some(c)) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        match prev {
+            'Ã' | 'Â' | 'Ä' | 'Å' | 'Ð' | 'Ñ' => matches!(cp1252_byte(c), Some(0x80..=0xbf)),
             'â' => matches!(c, '€' | '‚' | '„'),
             _ => false,
-        };
-        if hit {
-            return true;
         }
-        prev = c;
-    }
-    false
+    })
 }
 
 /// Repairs mojibake (up to two layers); `None` when the text is clean.

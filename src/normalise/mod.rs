@@ -70,12 +70,23 @@ pub fn quote_spans(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut open: Option<usize> = None;
     let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        // Every double quote is `"` or starts with one of these lead bytes: skip the rest
-        // without decoding characters.
-        if !matches!(b, b'"' | 0xC2 | 0xE2 | 0xEF) {
-            continue;
-        }
+    // Every double quote is `"` or starts with one of the lead bytes C2, E2, EF: only those
+    // positions are decoded. memchr looks for three bytes at a time; EF (only `＂`, U+FF02)
+    // is rare, so text containing it takes the plain byte loop.
+    let fullwidth = memchr::memchr(0xEF, bytes).is_some();
+    let next_candidate = |from: usize| {
+        let rest = bytes.get(from..)?;
+        let found = if fullwidth {
+            rest.iter()
+                .position(|b| matches!(b, b'"' | 0xC2 | 0xE2 | 0xEF))
+        } else {
+            memchr::memchr3(b'"', 0xC2, 0xE2, rest)
+        };
+        found.map(|p| from + p)
+    };
+    let mut from = 0;
+    while let Some(i) = next_candidate(from) {
+        from = i + 1;
         let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
             continue;
         };

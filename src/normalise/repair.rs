@@ -25,6 +25,7 @@
 //! wire sample about 0.7.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use super::{overlaps, quote_spans, record, Lexicon};
 use crate::pipeline::{Stage, StageError};
@@ -148,17 +149,42 @@ fn maybe_run_together(word: &str) -> bool {
     if bytes[1..].iter().any(u8::is_ascii_uppercase) {
         return true;
     }
-    // Compare the first (last) byte before the whole glue word: most tokens fail there.
+    let glue = &*GLUE_INDEX;
     let first = bytes[0].to_ascii_lowercase();
     let last = bytes[bytes.len() - 1];
-    LEFT_GLUE.iter().any(|g| {
-        let g = g.as_bytes();
-        g[0] == first && bytes.len() > g.len() + 2 && bytes[..g.len()].eq_ignore_ascii_case(g)
-    }) || RIGHT_GLUE.iter().any(|g| {
-        let g = g.as_bytes();
-        g[g.len() - 1] == last && bytes.len() > g.len() + 2 && bytes.ends_with(g)
-    })
+    glue.left_by_first[usize::from(first)]
+        .iter()
+        .any(|g| bytes.len() > g.len() + 2 && bytes[..g.len()].eq_ignore_ascii_case(g))
+        || glue.right_by_last[usize::from(last)]
+            .iter()
+            .any(|g| bytes.len() > g.len() + 2 && bytes.ends_with(g))
 }
+
+/// [`LEFT_GLUE`] by first byte and [`RIGHT_GLUE`] by last byte. [`maybe_run_together`] runs
+/// on every capitalised token; with the lists bucketed it compares a handful of glue words
+/// instead of walking all hundred.
+struct GlueIndex {
+    left_by_first: Vec<Vec<&'static [u8]>>,
+    right_by_last: Vec<Vec<&'static [u8]>>,
+}
+
+static GLUE_INDEX: LazyLock<GlueIndex> = LazyLock::new(|| {
+    // 256 buckets, one per byte value, so any token byte indexes them directly.
+    let bucket = |words: &[&'static str], key: fn(&[u8]) -> Option<&u8>| {
+        let mut buckets = vec![Vec::new(); 256];
+        for word in words {
+            let word = word.as_bytes();
+            if let Some(&b) = key(word) {
+                buckets[usize::from(b)].push(word);
+            }
+        }
+        buckets
+    };
+    GlueIndex {
+        left_by_first: bucket(LEFT_GLUE, <[u8]>::first),
+        right_by_last: bucket(RIGHT_GLUE, <[u8]>::last),
+    }
+});
 
 impl Repair {
     fn known(&self, word: &str, min: u16) -> bool {
