@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
         .map(|(h, b)| entities::extract(Some(h), b).0.len())
         .sum();
     // what the committed model finds on these stories (retraining changes it: update)
-    const DEV_ENTITIES: usize = 282;
+    const DEV_ENTITIES: usize = 283;
     assert_eq!(
         found, DEV_ENTITIES,
         "entities found on the dev stories (data/ner/model.bin retrained? update DEV_ENTITIES)"

@@ -352,7 +352,7 @@ fn run() -> Result<(), TrainError> {
     let mut wikigold = PathBuf::from("../shared/data/wikigold/wikigold.conll.txt");
     let mut out = PathBuf::from("data/ner/model.bin");
     let mut epochs = 10usize;
-    let mut min_weight = 0.05f32;
+    let mut min_weight = 2.0f32;
     let mut include_news = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {

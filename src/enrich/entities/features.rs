@@ -99,6 +99,37 @@ fn is_open_punct(w: &str) -> bool {
     )
 }
 
+/// Frequency class of a word as English (Zipf ×100 from the embedded, case-folded lexicon):
+/// 0 for unknown words (most rare names), then rare … very common.
+fn zipf_class(w: &str) -> u64 {
+    match crate::normalise::Lexicon::get().zipf(w) {
+        None => 0,
+        Some(z) if z < 300 => 1,
+        Some(z) if z < 400 => 2,
+        Some(z) if z < 500 => 3,
+        Some(z) if z < 600 => 4,
+        Some(_) => 5,
+    }
+}
+
+/// Whether a sentence is written in headline Title Case (or all capitals): every longer word
+/// after the first is capitalised, so capitalisation says little about names. Body sentences
+/// almost always have a lower-case word of five letters or more ("wrote", "leader").
+fn title_case(sent: &[&str]) -> bool {
+    let mut words = 0usize;
+    for w in sent.iter().skip(1) {
+        let Some(c) = w.chars().next() else { continue };
+        if !c.is_alphabetic() || w.chars().count() < 5 {
+            continue;
+        }
+        if !c.is_uppercase() {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 2
+}
+
 /// Per-token hashes shared by several templates.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokenHashes {
@@ -182,12 +213,13 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
     let mut buf = String::with_capacity(32);
     let mut shape_buf = String::with_capacity(32);
     let total: usize = sentences.iter().map(Vec::len).sum();
-    for sent in sentences {
+    let titled: Vec<bool> = sentences.iter().map(|s| title_case(s)).collect();
+    for (sent, &tc) in sentences.iter().zip(&titled) {
         for (i, w) in sent.iter().enumerate() {
             let initial = i == 0 || is_open_punct(sent[i - 1]);
             if w.chars().next().is_some_and(char::is_lowercase) {
                 lower_seen.insert(h(w));
-            } else if is_cap(w) && !initial {
+            } else if is_cap(w) && !initial && !tc {
                 cap_mid.insert(h(lower_into(w, &mut buf)));
             }
         }
@@ -200,7 +232,7 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
         flags: Vec::with_capacity(sentences.len()),
     };
     out.offsets.push(0);
-    for sent in sentences {
+    for (sent, &tc) in sentences.iter().zip(&titled) {
         let flags = gaz.flags(sent);
         let n = sent.len();
         let hashes: Vec<TokenHashes> = sent
@@ -265,6 +297,18 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
             f.push(mix(19, mix(sh(ii), u64::from(initial))));
             f.push(mix(20, mix(lw(ii - 1), sh(ii))));
             f.push(mix(21, mix(sh(ii), lw(ii + 1))));
+            // shape trigram and the words either side (skipping this one)
+            f.push(mix(24, mix(mix(sh(ii - 1), sh(ii)), sh(ii + 1))));
+            f.push(mix(25, mix(lw(ii - 1), lw(ii + 1))));
+            if tc {
+                f.push(mix(27, sh(ii)));
+            }
+            // at the start of a sentence capitals say little: how common the word is says
+            // more ("However", "Police" vs a rare name). Not used mid-sentence, where the
+            // frequency of famous names ("Putin", "London") would count against them.
+            if initial {
+                f.push(mix(28, zipf_class(w) * 2 + u64::from(is_cap(w))));
+            }
             for (t, j) in [
                 (30u64, ii),
                 (31, ii - 1),

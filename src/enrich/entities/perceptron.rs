@@ -72,7 +72,7 @@ const MAGIC: &[u8; 8] = b"CDNER01\n";
 /// One slot of the weight table: a 32-bit fingerprint of the feature hash (0 = empty) and
 /// its quantised weights, 24 bytes. The slot index comes from the high bits of the hash and
 /// the fingerprint from the low bits, so a false match needs 2^-31 luck on top of sharing a
-/// probe run; the table stays ~3 MB for the shipped model.
+/// probe run; the table stays ~1.5 MB for the shipped model.
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(C)]
 struct Slot {
