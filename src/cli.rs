@@ -168,7 +168,7 @@ fn load(common: &CommonArgs, kafka: Option<&KafkaArgs>) -> Result<Config, CliErr
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
-pub async fn shutdown_signal() {
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(%err, "cannot listen for SIGINT");
@@ -176,22 +176,29 @@ pub async fn shutdown_signal() {
         }
     };
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    let term = {
+        // Registered before the first poll: a SIGTERM during start-up (state rebuild, group
+        // join) must still mean a clean stop, not the default action (killed by the signal).
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+        async {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(err) => {
+                    tracing::error!(%err, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
             }
         }
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
+        }
     }
 }
 
