@@ -169,8 +169,15 @@ fn load(common: &CommonArgs, kafka: Option<&KafkaArgs>) -> Result<Config, CliErr
 
 /// Resolves when SIGINT or SIGTERM arrives.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
+    // ctrl_c() registers its handler only when first polled; the future is created (and so
+    // registered) here, before start-up work, like the SIGTERM stream below.
+    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+    let _ = futures::FutureExt::poll_unpin(
+        &mut ctrl_c,
+        &mut std::task::Context::from_waker(std::task::Waker::noop()),
+    );
+    let ctrl_c = async move {
+        if let Err(err) = ctrl_c.await {
             tracing::error!(%err, "cannot listen for SIGINT");
             std::future::pending::<()>().await;
         }
