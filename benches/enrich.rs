@@ -53,8 +53,9 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|(h, b)| entities::extract(Some(h), b).0.len())
         .sum();
-    // what the committed model finds on these stories (retraining changes it: update)
-    const DEV_ENTITIES: usize = 283;
+    // what the committed model finds on these stories (retraining changes it: update;
+    // 282 since tokens that cannot begin a name are no longer scored: "Sweden 1" went)
+    const DEV_ENTITIES: usize = 282;
     assert_eq!(
         found, DEV_ENTITIES,
         "entities found on the dev stories (data/ner/model.bin retrained? update DEV_ENTITIES)"

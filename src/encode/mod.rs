@@ -271,47 +271,107 @@ fn insert_entities(story: &Story, n: &mut Map<String, Value>) {
     }
 }
 
-/// Builds the whole event as a JSON value.
-pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
+/// The event as borrowed views of the story, serialised directly: the enrichment (most of
+/// an event's bytes) never becomes a `serde_json::Value` tree.
+#[derive(serde::Serialize)]
+struct EventView<'a> {
+    schema: &'static str,
+    id: &'a str,
+    ninjs: Value,
+    enrichment: EnrichmentView<'a>,
+    source: SourceView<'a>,
+    processing: ProcessingView,
+}
+
+#[derive(serde::Serialize)]
+struct EnrichmentView<'a> {
+    word_count: usize,
+    reading_time_s: u64,
+    dateline: &'a Option<String>,
+    body_blocks: &'a [crate::story::Block],
+    normalisation: &'a [crate::story::Normalisation],
+    quality: &'a crate::story::Quality,
+    entities: &'a [crate::story::Entity],
+    places: &'a [crate::story::PlaceRef],
+    language: &'a Option<crate::story::DetectedLanguage>,
+    sentences: &'a [crate::story::Span],
+    sentence_count: usize,
+    quotes: &'a [crate::story::Quote],
+    dates: &'a [crate::story::DateExpr],
+    topics: &'a [crate::story::Topic],
+    keywords: &'a [crate::story::Keyword],
+    summary: &'a Option<String>,
+    fingerprint: Option<String>,
+    identity: &'a crate::story::StoryIdentity,
+}
+
+#[derive(serde::Serialize)]
+struct SourceView<'a> {
+    topic: &'a str,
+    partition: i32,
+    offset: i64,
+    timestamp: Option<String>,
+    format: Option<&'static str>,
+    charset: &'a Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ProcessingView {
+    copydesk: &'static str,
+    received_at: String,
+    duration_us: u64,
+}
+
+fn event_view<'a>(story: &'a Story, id: &'a str, provenance: &Provenance<'a>) -> EventView<'a> {
     let source = provenance.source;
-    json!({
-        "schema": EVENT_SCHEMA,
-        "id": id,
-        "ninjs": ninjs(story, id),
-        "enrichment": {
-            "word_count": story.enrichment.word_count,
-            "reading_time_s": story.enrichment.reading_time_s,
-            "dateline": story.dateline,
-            "body_blocks": story.body,
-            "normalisation": story.enrichment.normalisation,
-            "quality": story.enrichment.quality,
-            "entities": story.enrichment.entities,
-            "places": story.enrichment.places,
-            "language": story.enrichment.language,
-            "sentences": story.enrichment.sentences,
-            "sentence_count": story.enrichment.sentences.len(),
-            "quotes": story.enrichment.quotes,
-            "dates": story.enrichment.dates,
-            "topics": story.enrichment.topics,
-            "keywords": story.enrichment.keywords,
-            "summary": story.enrichment.summary,
-            "fingerprint": story.enrichment.fingerprint.map(|f| format!("{f:016x}")),
-            "identity": story.enrichment.identity,
+    let e = &story.enrichment;
+    EventView {
+        schema: EVENT_SCHEMA,
+        id,
+        ninjs: ninjs(story, id),
+        enrichment: EnrichmentView {
+            word_count: e.word_count,
+            reading_time_s: e.reading_time_s,
+            dateline: &story.dateline,
+            body_blocks: &story.body,
+            normalisation: &e.normalisation,
+            quality: &e.quality,
+            entities: &e.entities,
+            places: &e.places,
+            language: &e.language,
+            sentences: &e.sentences,
+            sentence_count: e.sentences.len(),
+            quotes: &e.quotes,
+            dates: &e.dates,
+            topics: &e.topics,
+            keywords: &e.keywords,
+            summary: &e.summary,
+            fingerprint: e.fingerprint.map(|f| format!("{f:016x}")),
+            identity: &e.identity,
         },
-        "source": {
-            "topic": source.topic,
-            "partition": source.partition,
-            "offset": source.offset,
-            "timestamp": source.timestamp.as_ref().map(rfc3339),
-            "format": story.format.map(|f| f.as_str()),
-            "charset": story.charset,
+        source: SourceView {
+            topic: &source.topic,
+            partition: source.partition,
+            offset: source.offset,
+            timestamp: source.timestamp.as_ref().map(rfc3339),
+            format: story.format.map(|f| f.as_str()),
+            charset: &story.charset,
         },
-        "processing": {
-            "copydesk": VERSION,
-            "received_at": provenance.received_at.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "duration_us": provenance.duration_us,
-        }
-    })
+        processing: ProcessingView {
+            copydesk: VERSION,
+            received_at: provenance
+                .received_at
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+            duration_us: provenance.duration_us,
+        },
+    }
+}
+
+/// Builds the whole event as a JSON value (what [`encode_event`] writes).
+pub fn event(story: &Story, id: &str, provenance: &Provenance<'_>) -> Value {
+    // Serialising plain data (strings, numbers, derived structs) into a Value cannot fail;
+    // Null is unreachable.
+    serde_json::to_value(event_view(story, id, provenance)).unwrap_or(Value::Null)
 }
 
 /// Encodes the event to bytes.
@@ -320,7 +380,9 @@ pub fn encode_event(
     id: &str,
     provenance: &Provenance<'_>,
 ) -> Result<Vec<u8>, EncodeError> {
-    Ok(serde_json::to_vec(&event(story, id, provenance))?)
+    let mut out = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut out, &event_view(story, id, provenance))?;
+    Ok(out)
 }
 
 /// Encodes the output payload in the configured format.

@@ -22,31 +22,138 @@ const STOPWORDS: &[&str] = &[
 /// out, each occurrence one vote. Word features (not shingles) keep a light rewrite — a few
 /// words changed in a 500-word story — within a few bits. `None` when no word counts.
 pub fn simhash(text: &str) -> Option<u64> {
-    let mut counts = [0i32; 64];
-    let mut any = false;
+    let mut votes = BitVotes::default();
     let mut lower = String::new();
-    for word in text.split(|c: char| !c.is_alphanumeric()) {
-        if word.chars().count() < 3 {
-            continue;
+    for word in words(text) {
+        // ASCII words (nearly all of an English story) are measured and lower-cased byte by
+        // byte; the result is the same as the general path's
+        if word.is_ascii() {
+            if word.len() < 3 {
+                continue;
+            }
+            lower.clear();
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+        } else {
+            if word.chars().count() < 3 {
+                continue;
+            }
+            lower.clear();
+            lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        lower.clear();
-        lower.extend(word.chars().flat_map(char::to_lowercase));
         if STOPWORDS.binary_search(&lower.as_str()).is_ok() {
             continue;
         }
-        any = true;
-        let hash = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
-        for (bit, count) in counts.iter_mut().enumerate() {
-            *count += if hash >> bit & 1 == 1 { 1 } else { -1 };
+        votes.add(xxhash_rust::xxh3::xxh3_64(lower.as_bytes()));
+    }
+    votes.majority()
+}
+
+/// The maximal runs of alphanumeric characters of `text` (what
+/// `text.split(|c: char| !c.is_alphanumeric())` yields, without the empty pieces), with
+/// ASCII bytes classified without decoding.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let mut start = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (alnum, len) = if b < 0x80 {
+                (b.is_ascii_alphanumeric(), 1)
+            } else {
+                // `i` is always a char boundary: it advances by whole characters
+                text[i..]
+                    .chars()
+                    .next()
+                    .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8()))
+            };
+            match (alnum, start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    i += len;
+                    return Some(&text[s..i - len]);
+                }
+                _ => {}
+            }
+            i += len;
+        }
+        start.map(|s| &text[s..])
+    })
+}
+
+/// Byte `b` spread over the eight bytes of a `u64`: byte `j` is bit `j` of `b`.
+const fn spread_table() -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            table[b] |= ((b as u64 >> j) & 1) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    table
+}
+
+static SPREAD: [u64; 256] = spread_table();
+
+/// Per-bit vote counts: how many hashes had each bit set, counted eight bits at a time in
+/// byte-wide lanes (flushed before a lane can overflow).
+struct BitVotes {
+    lanes: [u64; 8],
+    in_lanes: u32,
+    ones: [u32; 64],
+    total: u32,
+}
+
+impl Default for BitVotes {
+    fn default() -> Self {
+        Self {
+            lanes: [0; 8],
+            in_lanes: 0,
+            ones: [0; 64],
+            total: 0,
         }
     }
-    any.then(|| {
-        counts
-            .iter()
-            .enumerate()
-            .filter(|(_, &c)| c > 0)
-            .fold(0u64, |acc, (bit, _)| acc | 1 << bit)
-    })
+}
+
+impl BitVotes {
+    fn add(&mut self, hash: u64) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[(hash >> (8 * k)) as usize & 0xff];
+        }
+        self.in_lanes += 1;
+        self.total += 1;
+        if self.in_lanes == 255 {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for (k, lane) in self.lanes.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.ones[8 * k + j] += (*lane >> (8 * j)) as u32 & 0xff;
+            }
+            *lane = 0;
+        }
+        self.in_lanes = 0;
+    }
+
+    /// The bits set by more than half of the hashes (`None` when there were none).
+    fn majority(mut self) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        self.flush();
+        let total = u64::from(self.total);
+        Some(
+            (0..64)
+                .filter(|&bit| 2 * u64::from(self.ones[bit]) > total)
+                .fold(0u64, |acc, bit| acc | 1 << bit),
+        )
+    }
 }
 
 /// Number of differing bits between two fingerprints.
@@ -131,8 +238,49 @@ mod tests {
         assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
+    /// The first implementation, kept as the specification of the stored fingerprint.
+    fn reference_simhash(text: &str) -> Option<u64> {
+        let mut counts = [0i32; 64];
+        let mut any = false;
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            if word.chars().count() < 3 {
+                continue;
+            }
+            let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+            if STOPWORDS.binary_search(&lower.as_str()).is_ok() {
+                continue;
+            }
+            any = true;
+            let hash = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
+            for (bit, count) in counts.iter_mut().enumerate() {
+                *count += if hash >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+        any.then(|| {
+            (0..64)
+                .filter(|&b| counts[b] > 0)
+                .fold(0u64, |acc, b| acc | 1 << b)
+        })
+    }
+
+    proptest::proptest! {
+        /// The fast path (ASCII words) gives the stored fingerprint bit for bit.
+        #[test]
+        fn same_fingerprint_as_the_reference(text in "(?s)[a-zA-Z0-9 ,.İıßÉé\u{0130}\u{00DF}ǅ\n-]{0,300}") {
+            proptest::prop_assert_eq!(simhash(&text), reference_simhash(&text));
+        }
+
+        /// Long texts (more than 255 counted words: the vote lanes are flushed).
+        #[test]
+        fn same_fingerprint_on_long_texts(words in proptest::collection::vec("[a-zA-Zé]{2,7}", 200..1200)) {
+            let text = words.join(" ");
+            proptest::prop_assert_eq!(simhash(&text), reference_simhash(&text));
+        }
+    }
+
     #[test]
     fn fingerprint_is_stable_across_releases() {
+        assert_eq!(simhash(STORY), reference_simhash(STORY));
         // Stored in the state topic: a change here breaks comparisons with stored records.
         assert_eq!(simhash("one two three four"), Some(0x8101_114a_81a2_0101));
         assert_eq!(

@@ -213,32 +213,78 @@ impl Model {
         }
     }
 
-    /// Tags one sentence greedily.
+    /// Tags one sentence greedily, given every token's static features.
     pub fn tag(&self, feats: SentFeatures<'_>, hashes: &[TokenHashes]) -> Vec<Tagged> {
-        let mut out = Vec::with_capacity(feats.len());
+        let n = feats.len().min(hashes.len());
+        self.tag_with(
+            &hashes[..n],
+            |i, out| out.extend_from_slice(feats.token(i)),
+            |_| false,
+        )
+    }
+
+    /// Tags one sentence greedily. `features(i, out)` appends token `i`'s static features;
+    /// a token for which `cannot_begin(i)` holds is tagged O without being scored when the
+    /// previous tag is O (so only the features of tokens that are scored are computed).
+    pub fn tag_with(
+        &self,
+        hashes: &[TokenHashes],
+        mut features: impl FnMut(usize, &mut Vec<u64>),
+        cannot_begin: impl Fn(usize) -> bool,
+    ) -> Vec<Tagged> {
+        let n = hashes.len();
+        let mut out = Vec::with_capacity(n);
         let (mut prev, mut prev2) = (0usize, 0usize);
         let mut hist = [0u64; 4];
-        let n = feats.len().min(hashes.len());
-        if let Some(first) = (n > 0).then(|| feats.token(0)) {
-            first.iter().for_each(|&x| self.prefetch(x));
-        }
-        for (i, tok) in hashes.iter().enumerate().take(n) {
-            if i + 1 < n {
-                feats.token(i + 1).iter().for_each(|&x| self.prefetch(x));
-            }
-            let mut scores = [0i32; NT];
-            for &x in feats.token(i) {
-                self.add(x, &mut scores);
-            }
-            history(prev, prev2, tok, &mut hist);
-            for &x in &hist {
-                self.add(x, &mut scores);
-            }
-            let (best, margin) = best_allowed(prev, &scores);
-            out.push(Tagged {
-                tag: best,
-                margin: margin as f32 * self.scale,
-            });
+        let mut feats: Vec<u64> = Vec::with_capacity(64);
+        // The weight table is larger than L2, so a lookup waits on memory unless its load
+        // was started early: the features of the next token that will be scored whatever
+        // the tags are (`ahead_at`) are computed and their slots prefetched one scored
+        // token in advance.
+        let mut ahead: Vec<u64> = Vec::with_capacity(64);
+        let mut ahead_at = usize::MAX;
+        let mut scanned = 0;
+        for (i, tok) in hashes.iter().enumerate() {
+            let best = if prev == 0 && cannot_begin(i) {
+                out.push(Tagged {
+                    tag: 0,
+                    margin: 0.0,
+                });
+                0
+            } else {
+                if ahead_at == i {
+                    std::mem::swap(&mut feats, &mut ahead);
+                    ahead_at = usize::MAX;
+                } else {
+                    feats.clear();
+                    features(i, &mut feats);
+                    feats.iter().for_each(|&x| self.prefetch(x));
+                }
+                if ahead_at == usize::MAX {
+                    let mut j = (i + 1).max(scanned);
+                    while j < n && cannot_begin(j) {
+                        j += 1;
+                    }
+                    scanned = j + 1;
+                    if j < n {
+                        ahead.clear();
+                        features(j, &mut ahead);
+                        ahead.iter().for_each(|&x| self.prefetch(x));
+                        ahead_at = j;
+                    }
+                }
+                history(prev, prev2, tok, &mut hist);
+                let mut scores = [0i32; NT];
+                for &x in feats.iter().chain(&hist) {
+                    self.add(x, &mut scores);
+                }
+                let (best, margin) = best_allowed(prev, &scores);
+                out.push(Tagged {
+                    tag: best,
+                    margin: margin as f32 * self.scale,
+                });
+                best
+            };
             prev2 = prev;
             prev = best;
         }
