@@ -202,12 +202,6 @@ impl DocFeatures {
 
 type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
-/// Lower-case words that begin names ("de Gaulle", "van Gogh", "al-Assad", "bin Salman").
-const NAME_PARTICLES: &[&str] = &[
-    "al", "bin", "d", "da", "das", "de", "del", "della", "der", "des", "di", "do", "dos", "du",
-    "el", "la", "le", "ten", "ter", "van", "von", "y",
-];
-
 const BOS: u64 = 0x5151_5151;
 const EOS: u64 = 0x7272_7272;
 
@@ -226,6 +220,51 @@ pub struct DocContext<'s> {
     pub hashes: Vec<Vec<TokenHashes>>,
     /// Per sentence, per token: gazetteer and word-list flags.
     pub flags: Vec<Vec<u16>>,
+    /// Per sentence, per token: see [`DocContext::cannot_begin_name`].
+    cannot_begin: Vec<Vec<bool>>,
+}
+
+/// See [`DocContext::cannot_begin_name`].
+fn cannot_begin(w: &str, flags: u16) -> bool {
+    if flags != 0 {
+        return false;
+    }
+    let Some(first) = w.chars().next() else {
+        return true;
+    };
+    if first.is_lowercase() {
+        !is_name_particle(w) && !w.contains(['\'', '’'])
+    } else {
+        !first.is_alphanumeric() && !w.chars().any(char::is_alphanumeric)
+    }
+}
+
+/// Lower-case words that begin names ("de Gaulle", "van Gogh", "al-Assad", "bin Salman").
+fn is_name_particle(w: &str) -> bool {
+    matches!(
+        w,
+        "al" | "bin"
+            | "d"
+            | "da"
+            | "das"
+            | "de"
+            | "del"
+            | "della"
+            | "der"
+            | "des"
+            | "di"
+            | "do"
+            | "dos"
+            | "du"
+            | "el"
+            | "la"
+            | "le"
+            | "ten"
+            | "ter"
+            | "van"
+            | "von"
+            | "y"
+    )
 }
 
 impl<'s> DocContext<'s> {
@@ -260,13 +299,25 @@ impl<'s> DocContext<'s> {
                     .collect()
             })
             .collect();
+        let flags: Vec<Vec<u16>> = sentences.iter().map(|s| gaz.flags(s)).collect();
+        let cannot_begin = sentences
+            .iter()
+            .zip(&flags)
+            .map(|(sent, fl)| {
+                sent.iter()
+                    .zip(fl)
+                    .map(|(w, &f)| cannot_begin(w, f))
+                    .collect()
+            })
+            .collect();
         Self {
             sentences,
             lower_seen,
             cap_mid,
             titled,
             hashes,
-            flags: sentences.iter().map(|s| gaz.flags(s)).collect(),
+            flags,
+            cannot_begin,
         }
     }
 
@@ -287,19 +338,9 @@ impl<'s> DocContext<'s> {
     /// flag. On the GUM training and dev documents this changes the committed model's tags
     /// in about one sentence in 200, mostly e-mail addresses and formulas
     /// (`postprocess::tests::skipping_cannot_begin_tokens_keeps_the_tags`).
+    #[inline]
     pub fn cannot_begin_name(&self, si: usize, i: usize) -> bool {
-        let w = self.sentences[si][i];
-        if self.flags[si][i] != 0 {
-            return false;
-        }
-        let Some(first) = w.chars().next() else {
-            return true;
-        };
-        if first.is_lowercase() {
-            !NAME_PARTICLES.contains(&w) && !w.contains(['\'', '’'])
-        } else {
-            !first.is_alphanumeric() && !w.chars().any(char::is_alphanumeric)
-        }
+        self.cannot_begin[si][i]
     }
 
     /// Appends the static features of token `i` of sentence `si` to `out` (`buf` is
