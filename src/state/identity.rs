@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use super::index::StoryIndex;
-use super::record::StoryRecord;
+use super::record::{NameList, StoryRecord};
 use super::DedupConfig;
 use crate::enrich::fingerprint::similarity;
 use crate::pipeline::Source;
@@ -128,12 +128,11 @@ fn is_newer(new: &StoryRecord, old: &StoryRecord) -> Option<bool> {
     None
 }
 
-fn names_diff(new: &[String], old: &[String]) -> (Vec<String>, Vec<String>) {
-    let (new, old): (BTreeSet<&String>, BTreeSet<&String>) =
-        (new.iter().collect(), old.iter().collect());
+fn names_diff(new: &NameList, old: &NameList) -> (Vec<String>, Vec<String>) {
+    let (new, old): (BTreeSet<&str>, BTreeSet<&str>) = (new.iter().collect(), old.iter().collect());
     (
-        new.difference(&old).map(|s| (*s).clone()).collect(),
-        old.difference(&new).map(|s| (*s).clone()).collect(),
+        new.difference(&old).map(|s| (*s).to_string()).collect(),
+        old.difference(&new).map(|s| (*s).to_string()).collect(),
     )
 }
 

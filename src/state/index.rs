@@ -10,8 +10,9 @@
 //! scan tens of thousands of ids under the index lock: 260 stories/s instead of 930).
 //! For larger distances the lookup scans every entry (still only XOR and popcount).
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -24,6 +25,10 @@ const BANDED_MAX_BITS: u32 = BANDS as u32 - 1;
 /// Stories kept per band value (the latest): a new story is compared with at most
 /// `BANDS × BUCKET_CAP` others.
 pub const BUCKET_CAP: usize = 32;
+
+fn slug_key(slug: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(slug.as_bytes())
+}
 
 fn band(fingerprint: u64, i: usize) -> u16 {
     // Truncation to the band's 16 bits is the point.
@@ -39,15 +44,74 @@ pub struct Near {
     pub bits: u32,
 }
 
+/// The ids sharing one band value, oldest first. Most band values belong to a single story,
+/// which is then held inline: a heap-allocated queue per value cost ~100 bytes per story
+/// and band.
+#[derive(Debug)]
+enum Bucket {
+    One(Arc<str>),
+    Many(VecDeque<Arc<str>>),
+}
+
+impl Bucket {
+    fn len(&self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Many(ids) => ids.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Arc<str>> {
+        let (one, many) = match self {
+            Self::One(id) => (Some(id), None),
+            Self::Many(ids) => (None, Some(ids.iter())),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// Appends `id`, dropping the oldest beyond [`BUCKET_CAP`].
+    fn push_capped(&mut self, id: Arc<str>) {
+        match self {
+            Self::One(first) => {
+                let mut ids = VecDeque::with_capacity(2);
+                ids.push_back(Arc::clone(first));
+                ids.push_back(id);
+                *self = Self::Many(ids);
+            }
+            Self::Many(ids) => {
+                if ids.len() >= BUCKET_CAP {
+                    ids.pop_front();
+                }
+                ids.push_back(id);
+            }
+        }
+    }
+
+    /// Removes `id`; true when nothing is left.
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Self::One(only) => **only == *id,
+            Self::Many(ids) => {
+                ids.retain(|x| **x != *id);
+                ids.is_empty()
+            }
+        }
+    }
+}
+
+/// The maps share each story id (`Arc<str>`: one allocation per story, not six).
 #[derive(Debug, Default)]
 struct Inner {
-    by_id: HashMap<String, StoryRecord>,
+    /// Boxed: a map sized for growth holds up to twice as many slots as records, and an
+    /// empty slot then costs a pointer, not a whole record.
+    by_id: HashMap<Arc<str>, Box<StoryRecord>>,
     /// Ids in the order they were (last) remembered, with that time; stale entries (the
     /// id was remembered again later, or removed) are skipped on eviction.
-    order: VecDeque<(String, DateTime<Utc>)>,
-    bands: [HashMap<u16, VecDeque<String>>; BANDS],
+    order: VecDeque<(Arc<str>, DateTime<Utc>)>,
+    bands: [HashMap<u16, Bucket>; BANDS],
     /// Bare slug → id of the latest story with it.
-    by_slug: HashMap<String, String>,
+    /// Keyed by the slug's xxh3 (the record holds the slug itself).
+    by_slug: HashMap<u64, Arc<str>>,
 }
 
 impl Inner {
@@ -55,22 +119,25 @@ impl Inner {
         if let Some(fp) = record.fingerprint {
             for (i, table) in self.bands.iter_mut().enumerate() {
                 if let Some(ids) = table.get_mut(&band(fp, i)) {
-                    ids.retain(|id| id != &record.id);
-                    if ids.is_empty() {
+                    if ids.remove(&record.id) {
                         table.remove(&band(fp, i));
                     }
                 }
             }
         }
         if let Some(slug) = &record.slug {
-            if self.by_slug.get(slug) == Some(&record.id) {
-                self.by_slug.remove(slug);
+            if self
+                .by_slug
+                .get(&slug_key(slug))
+                .is_some_and(|id| **id == *record.id)
+            {
+                self.by_slug.remove(&slug_key(slug));
             }
         }
     }
 
     fn remove(&mut self, id: &str) -> Option<StoryRecord> {
-        let record = self.by_id.remove(id)?;
+        let record = *self.by_id.remove(id)?;
         self.unlink(&record);
         Some(record)
     }
@@ -148,12 +215,12 @@ pub struct IndexView<'a> {
 impl IndexView<'_> {
     /// The record of `id`, if remembered.
     pub fn get(&self, id: &str) -> Option<&StoryRecord> {
-        self.inner.by_id.get(id)
+        self.inner.by_id.get(id).map(|r| &**r)
     }
 
     /// Id of the latest story with this bare slug.
     pub fn by_slug(&self, slug: &str) -> Option<&str> {
-        self.inner.by_slug.get(slug).map(String::as_str)
+        self.inner.by_slug.get(&slug_key(slug)).map(|id| &**id)
     }
 
     /// The closest story with another id whose fingerprint is within `max_bits` and whose
@@ -189,14 +256,14 @@ impl IndexView<'_> {
                 for other in table
                     .get(&band(fingerprint, i))
                     .into_iter()
-                    .flatten()
-                    .filter_map(|other_id| self.inner.by_id.get(other_id))
+                    .flat_map(Bucket::iter)
+                    .filter_map(|other_id| self.inner.by_id.get(&**other_id).map(|r| &**r))
                 {
                     consider(other);
                 }
             }
         } else {
-            self.inner.by_id.values().for_each(&mut consider);
+            self.inner.by_id.values().for_each(|r| consider(r));
         }
         best.map(|(record, bits)| Near {
             id: record.id.clone(),
@@ -209,30 +276,32 @@ impl IndexView<'_> {
     pub fn remember(&mut self, record: StoryRecord, now: DateTime<Utc>) {
         let inner = &mut *self.inner;
         inner.remove(&record.id);
+        let id: Arc<str> = Arc::from(record.id.as_str());
         if let Some(fp) = record.fingerprint {
             for (i, table) in inner.bands.iter_mut().enumerate() {
-                let ids = table.entry(band(fp, i)).or_default();
-                if ids.len() >= BUCKET_CAP {
-                    ids.pop_front();
+                match table.entry(band(fp, i)) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(Bucket::One(Arc::clone(&id)));
+                    }
+                    Entry::Occupied(mut slot) => slot.get_mut().push_capped(Arc::clone(&id)),
                 }
-                ids.push_back(record.id.clone());
             }
         }
         if let Some(slug) = &record.slug {
-            inner.by_slug.insert(slug.clone(), record.id.clone());
+            inner.by_slug.insert(slug_key(slug), Arc::clone(&id));
         }
-        inner.order.push_back((record.id.clone(), record.seen_at));
-        inner.by_id.insert(record.id.clone(), record);
+        inner.order.push_back((Arc::clone(&id), record.seen_at));
+        inner.by_id.insert(id, Box::new(record));
         let oldest_allowed = now - self.index.max_age;
         while let Some((id, seen_at)) = inner.order.front().cloned() {
-            let current = inner.by_id.get(&id).is_some_and(|r| r.seen_at == seen_at);
+            let current = inner.by_id.get(&*id).is_some_and(|r| r.seen_at == seen_at);
             let over = inner.by_id.len() > self.index.max_entries || seen_at < oldest_allowed;
             if current && !over {
                 break;
             }
             inner.order.pop_front();
             if current {
-                inner.remove(&id);
+                inner.remove(&*id);
             }
         }
         // Stale queue entries accumulate when the same ids are remembered again and again;
@@ -241,7 +310,7 @@ impl IndexView<'_> {
             let by_id = &inner.by_id;
             inner
                 .order
-                .retain(|(id, seen)| by_id.get(id).is_some_and(|r| r.seen_at == *seen));
+                .retain(|(id, seen)| by_id.get(&**id).is_some_and(|r| r.seen_at == *seen));
         }
     }
 }
@@ -262,7 +331,7 @@ mod tests {
             headline_hash: 0,
             body_hash: 0,
             slug: Some(format!("SLUG-{id}")),
-            entities: vec![],
+            entities: Default::default(),
             source: format!("t/0/{seen}"),
             seen_at: t,
             killed: false,

@@ -37,7 +37,7 @@ pub struct StoryRecord {
     /// Slugline, upper-cased, without notice markers (to match a later kill or correction).
     pub slug: Option<String>,
     /// Named entities' canonical names, to report what a new version added or removed.
-    pub entities: Vec<String>,
+    pub entities: NameList,
     /// The input record this state came from (`topic/partition/offset`): the same record
     /// read again after a crash is a replay, not a duplicate.
     pub source: String,
@@ -91,7 +91,7 @@ impl StoryRecord {
             headline_hash: hash(story.headline.as_deref().unwrap_or("")),
             body_hash: hash(&story.body_text()),
             slug: story.slugline.as_deref().map(super::identity::bare_slug),
-            entities: names,
+            entities: NameList::from(names),
             source: source_key(source),
             seen_at: now,
             killed: story.pub_status == PubStatus::Canceled,
@@ -109,6 +109,57 @@ impl StoryRecord {
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let record: Self = serde_json::from_slice(bytes).ok()?;
         (record.schema == STATE_SCHEMA).then_some(record)
+    }
+}
+
+/// A story's entity names, held as one string (the names joined by newlines): the index
+/// keeps up to `dedup.max_entries` records, and one allocation per record for all its names
+/// instead of one per name keeps that memory about 2 KB per story smaller. Written to and
+/// read from the state topic as a JSON array of strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameList(Box<str>);
+
+impl NameList {
+    /// The names, in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split('\n').filter(|name| !name.is_empty())
+    }
+
+    /// Number of names.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<S: AsRef<str>> From<Vec<S>> for NameList {
+    /// Joins the names; an empty name is dropped, a newline inside a name (which no entity
+    /// name has) becomes a space.
+    fn from(names: Vec<S>) -> Self {
+        let mut joined = String::new();
+        for name in names.iter().map(AsRef::as_ref).filter(|n| !n.is_empty()) {
+            if !joined.is_empty() {
+                joined.push('\n');
+            }
+            joined.extend(name.chars().map(|c| if c == '\n' { ' ' } else { c }));
+        }
+        Self(joined.into_boxed_str())
+    }
+}
+
+impl Serialize for NameList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for NameList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<String>::deserialize(d).map(Self::from)
     }
 }
 
@@ -157,6 +208,28 @@ mod tests {
         let bytes = record.to_bytes();
         assert!(String::from_utf8_lossy(&bytes).contains("\"fingerprint\":\""));
         assert_eq!(StoryRecord::from_bytes(&bytes), Some(record));
+    }
+
+    #[test]
+    fn entity_names_are_a_json_array() {
+        for names in [
+            vec![],
+            vec!["Kim Jong-un"],
+            vec!["Kim Jong-un", "Pyongyang", "Vladimir Putin"],
+        ] {
+            let list = NameList::from(names.clone());
+            assert_eq!(list.iter().collect::<Vec<_>>(), names);
+            assert_eq!(list.len(), names.len());
+            let json = serde_json::to_string(&list).expect("serialises");
+            assert_eq!(json, serde_json::to_string(&names).expect("serialises"));
+            assert_eq!(
+                serde_json::from_str::<NameList>(&json).expect("parses"),
+                list
+            );
+        }
+        // an empty name is dropped, a newline inside one cannot split it
+        let odd = NameList::from(vec!["", "New\nYork"]);
+        assert_eq!(odd.iter().collect::<Vec<_>>(), ["New York"]);
     }
 
     #[test]
