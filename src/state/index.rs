@@ -54,6 +54,7 @@ enum Bucket {
 }
 
 impl Bucket {
+    #[cfg(test)]
     fn len(&self) -> usize {
         match self {
             Self::One(_) => 1,
@@ -301,7 +302,7 @@ impl IndexView<'_> {
             }
             inner.order.pop_front();
             if current {
-                inner.remove(&*id);
+                inner.remove(&id);
             }
         }
         // Stale queue entries accumulate when the same ids are remembered again and again;
