@@ -127,12 +127,9 @@ impl Inner {
             }
         }
         if let Some(slug) = &record.slug {
-            if self
-                .by_slug
-                .get(&slug_key(slug))
-                .is_some_and(|id| **id == *record.id)
-            {
-                self.by_slug.remove(&slug_key(slug));
+            let key = slug_key(slug);
+            if self.by_slug.get(&key).is_some_and(|id| **id == *record.id) {
+                self.by_slug.remove(&key);
             }
         }
     }

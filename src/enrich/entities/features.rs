@@ -275,17 +275,7 @@ impl<'s> DocContext<'s> {
         let mut buf = String::with_capacity(32);
         let mut shape_buf = String::with_capacity(32);
         let titled: Vec<bool> = sentences.iter().map(|s| title_case(s)).collect();
-        for (sent, &tc) in sentences.iter().zip(&titled) {
-            for (i, w) in sent.iter().enumerate() {
-                let initial = i == 0 || is_open_punct(sent[i - 1]);
-                if w.chars().next().is_some_and(char::is_lowercase) {
-                    lower_seen.insert(h(w));
-                } else if is_cap(w) && !initial && !tc {
-                    cap_mid.insert(h(lower_into(w, &mut buf)));
-                }
-            }
-        }
-        let hashes = sentences
+        let hashes: Vec<Vec<TokenHashes>> = sentences
             .iter()
             .map(|sent| {
                 sent.iter()
@@ -299,6 +289,17 @@ impl<'s> DocContext<'s> {
                     .collect()
             })
             .collect();
+        for ((sent, &tc), sent_hashes) in sentences.iter().zip(&titled).zip(&hashes) {
+            for (i, w) in sent.iter().enumerate() {
+                let initial = i == 0 || is_open_punct(sent[i - 1]);
+                if w.chars().next().is_some_and(char::is_lowercase) {
+                    lower_seen.insert(h(w));
+                } else if is_cap(w) && !initial && !tc {
+                    // the hash of the lower-cased word, computed above
+                    cap_mid.insert(sent_hashes[i].lower);
+                }
+            }
+        }
         let flags: Vec<Vec<u16>> = sentences.iter().map(|s| gaz.flags(s)).collect();
         let cannot_begin = sentences
             .iter()
@@ -319,16 +320,6 @@ impl<'s> DocContext<'s> {
             flags,
             cannot_begin,
         }
-    }
-
-    /// Number of sentences.
-    pub fn len(&self) -> usize {
-        self.sentences.len()
-    }
-
-    /// Whether there are no sentences.
-    pub fn is_empty(&self) -> bool {
-        self.sentences.is_empty()
     }
 
     /// Whether token `i` of sentence `si` cannot begin a name, so that after an O tag the

@@ -137,7 +137,8 @@ impl Group {
 }
 
 /// Tags sentence `si`; with `skip`, tokens that cannot begin a name are tagged O after O
-/// without being scored (the same tags, a quarter of the work).
+/// without being scored (about a fifth of the tokens are scored; the tags differ in under
+/// 1 % of sentences, see the test below).
 fn tag_sentence(
     res: &Resources,
     ctx: &DocContext<'_>,
