@@ -6,7 +6,9 @@
 //! `HashMap<String, _>`: each word is reduced to a 64-bit hash of its lower-case form, and
 //! open-addressing arrays of `u64` hold `fingerprint << 16 | zipf`. A lookup hashes the
 //! token while lower-casing it (no allocation, no string compare) and usually reads one
-//! cache line; the 4,096 most frequent words have their own 64 KB array that stays in cache.
+//! cache line; the 16,384 most frequent words have their own 256 KB array that stays in L2
+//! (with 4,096 words and 64 KB, decode + normalise spent 12 % of its time waiting on the
+//! 2 MB full table).
 //! A 48-bit fingerprint makes a false "known" about one in three billion lookups.
 
 use std::sync::OnceLock;
@@ -14,21 +16,64 @@ use std::sync::OnceLock;
 static TABLE: &str = include_str!("../../data/words/en-unigrams.tsv");
 
 /// How many of the most frequent words go into the hot table.
-const HOT_WORDS: usize = 4096;
+const HOT_WORDS: usize = 16_384;
 
-/// 64-bit hash of the lower-case form of `word`: a multiply-rotate loop finished with the
-/// murmur3 mixer. ASCII is lower-cased on the fly; anything else goes through
-/// `str::to_lowercase` first.
+/// 64-bit hash of the lower-case form of `word`. ASCII words (nearly all lookups) are
+/// hashed eight bytes at a time, lower-cased in a stack buffer: one multiply per chunk
+/// instead of one per byte. Anything else goes through `str::to_lowercase` first.
 fn hash(word: &str) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h: u64 = 0;
-    let mut feed = |b: u8| h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
     if word.is_ascii() {
-        word.bytes().for_each(|b| feed(b.to_ascii_lowercase()));
+        hash_lower_ascii(word.as_bytes())
     } else {
-        word.to_lowercase().bytes().for_each(feed);
+        hash_lower_ascii(word.to_lowercase().as_bytes())
     }
-    h ^= word.len() as u64;
+}
+
+/// Lower-cases the ASCII capitals among eight bytes at once (SWAR): a byte gets 0x20 added
+/// when it lies in `A..=Z`. No per-byte sum can carry into its neighbour.
+fn lower_ascii_lanes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let seven_bits = x & (0x7F * ONES);
+    let at_least_a = seven_bits + (0x80 - u64::from(b'A')) * ONES;
+    let above_z = seven_bits + (0x80 - u64::from(b'Z') - 1) * ONES;
+    let capital = at_least_a & !above_z & !x & (0x80 * ONES);
+    x | (capital >> 2)
+}
+
+/// The 1–7 bytes of `tail` as a little-endian integer (zero above), read as two
+/// overlapping loads instead of a byte loop: the overlap ORs identical bytes.
+fn load_short(tail: &[u8]) -> u64 {
+    let n = tail.len();
+    let read = |at: usize, width: usize| {
+        tail[at..at + width]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
+    match n {
+        0 => 0,
+        1 => u64::from(tail[0]),
+        2..=3 => read(0, 2) | (read(n - 2, 2) << (8 * (n - 2))),
+        _ => read(0, 4) | (read(n - 4, 4) << (8 * (n - 4))),
+    }
+}
+
+/// Hashes `bytes` with their ASCII letters lower-cased (other bytes as they are): each
+/// 8-byte chunk is xored in and multiplied, then the murmur3 finaliser mixes the result.
+fn hash_lower_ascii(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h: u64 = (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut mix = |lane: u64| h = (h ^ lane).wrapping_mul(K).rotate_left(31);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut lane = [0u8; 8];
+        lane.copy_from_slice(chunk);
+        mix(lower_ascii_lanes(u64::from_le_bytes(lane)));
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        mix(lower_ascii_lanes(load_short(tail)));
+    }
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -203,5 +248,20 @@ mod tests {
             assert_eq!(lexicon.contains(word), known, "{word}");
         }
         assert!(lexicon.zipf("the") > lexicon.zipf("raised"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn short_loads_read_every_byte(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..8)) {
+            let want = tail.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            proptest::prop_assert_eq!(load_short(&tail), want);
+        }
+
+        #[test]
+        fn lane_lower_casing_matches_the_byte_wise_one(lane in proptest::array::uniform8(proptest::num::u8::ANY)) {
+            let mut want = lane;
+            want.make_ascii_lowercase();
+            proptest::prop_assert_eq!(lower_ascii_lanes(u64::from_le_bytes(lane)), u64::from_le_bytes(want));
+        }
     }
 }
