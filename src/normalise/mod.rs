@@ -25,6 +25,7 @@
 mod layout;
 mod repair;
 mod unicode;
+mod word_tokens;
 mod words;
 
 use std::borrow::Cow;

@@ -27,6 +27,7 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use super::word_tokens::tokens;
 use super::{overlaps, quote_spans, record, Lexicon};
 use crate::pipeline::{Stage, StageError};
 use crate::story::{QualityIssue, Story};
@@ -88,116 +89,6 @@ const LEGIT_DOUBLES: &[&str] = &[
 const MIN_HALF_ZIPF: u16 = 250;
 /// Stricter minimum when the glue half has only two letters (`in`, `to`, …).
 const MIN_HALF_ZIPF_SHORT_GLUE: u16 = 350;
-
-/// One alphabetic token in a paragraph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Token {
-    start: usize,
-    end: usize,
-    /// Touches a hyphen, apostrophe or digit: part of a compound, contraction or code.
-    joined: bool,
-}
-
-/// [`BYTE_CLASS`] values: an ASCII non-letter, an ASCII letter, a byte of a non-ASCII
-/// character (decoded to decide).
-const OTHER: u8 = 0;
-const LETTER: u8 = 1;
-const NON_ASCII: u8 = 2;
-
-/// Class of every byte value, so the tokenizer's loops test one table entry per byte.
-static BYTE_CLASS: [u8; 256] = {
-    let mut table = [OTHER; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = if b >= 0x80 {
-            NON_ASCII
-        } else if (b as u8).is_ascii_alphabetic() {
-            LETTER
-        } else {
-            OTHER
-        };
-        b += 1;
-    }
-    table
-};
-
-fn tokens(text: &str, out: &mut Vec<Token>) {
-    out.clear();
-    let is_joiner = |c: Option<char>| {
-        c.is_some_and(|c| matches!(c, '-' | '\'' | '’' | '‐' | '_' | '/' | '@') || c.is_numeric())
-    };
-    let bytes = text.as_bytes();
-    // Width of the letter starting at `i`, or 0 when the character there is not a letter.
-    // ASCII is classified byte by byte; only other characters are decoded.
-    let letter_at = |i: usize| -> usize {
-        let b = bytes[i];
-        if b.is_ascii() {
-            usize::from(b.is_ascii_alphabetic())
-        } else {
-            text[i..]
-                .chars()
-                .next()
-                .filter(|c| c.is_alphabetic())
-                .map_or(0, char::len_utf8)
-        }
-    };
-    // Width of the non-letter starting at `i` (at least 1).
-    let other_at = |i: usize| -> usize {
-        if bytes[i].is_ascii() {
-            1
-        } else {
-            text[i..].chars().next().map_or(1, char::len_utf8)
-        }
-    };
-    let ascii_joiner = |b: u8| matches!(b, b'-' | b'\'' | b'_' | b'/' | b'@') || b.is_ascii_digit();
-    // Whether the character ending at / starting at byte `i` joins words; ASCII neighbours
-    // (nearly all) are read as bytes.
-    let joiner_before = |i: usize| match i.checked_sub(1).map(|p| bytes[p]) {
-        None => false,
-        Some(b) if b.is_ascii() => ascii_joiner(b),
-        Some(_) => is_joiner(text[..i].chars().next_back()),
-    };
-    let joiner_at = |i: usize| match bytes.get(i) {
-        None => false,
-        Some(&b) if b.is_ascii() => ascii_joiner(b),
-        Some(_) => is_joiner(text[i..].chars().next()),
-    };
-    let mut i = 0;
-    // Two tight loops (between words, inside a word) keep the branches predictable.
-    while i < bytes.len() {
-        while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] == OTHER {
-            i += 1;
-        }
-        if i == bytes.len() {
-            break;
-        }
-        let width = if bytes[i].is_ascii() { 1 } else { letter_at(i) };
-        if width == 0 {
-            i += other_at(i);
-            continue;
-        }
-        let start = i;
-        i += width;
-        loop {
-            while i < bytes.len() && BYTE_CLASS[usize::from(bytes[i])] == LETTER {
-                i += 1;
-            }
-            if i < bytes.len() && !bytes[i].is_ascii() {
-                let width = letter_at(i);
-                if width > 0 {
-                    i += width;
-                    continue;
-                }
-            }
-            break;
-        }
-        out.push(Token {
-            start,
-            end: i,
-            joined: joiner_before(start) || joiner_at(i),
-        });
-    }
-}
 
 /// Could this token be a run-together word? Lower-case tokens always could; capitalised
 /// and mixed-case ones only with an inner capital or a glue word at either end, so that
@@ -512,6 +403,14 @@ mod tests {
     use super::*;
     use crate::story::Block;
 
+    fn run(paras: &[&str]) -> Story {
+        let story = Story {
+            body: paras.iter().map(|p| Block::paragraph(*p)).collect(),
+            ..Story::default()
+        };
+        Repair::new().process(story).expect("infallible")
+    }
+
     #[test]
     fn split_table() {
         let repair = Repair::new();
@@ -598,37 +497,6 @@ mod tests {
     }
 
     #[test]
-    fn tokens_mark_compounds() {
-        let text = "Kim Jong-un’s 2022x co-op";
-        let mut toks = Vec::new();
-        tokens(text, &mut toks);
-        let got: Vec<(&str, bool)> = toks
-            .iter()
-            .map(|t| (&text[t.start..t.end], t.joined))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                ("Kim", false),
-                ("Jong", true),
-                ("un", true),
-                ("s", true),
-                ("x", true),
-                ("co", true),
-                ("op", true)
-            ]
-        );
-    }
-
-    fn run(paras: &[&str]) -> Story {
-        let story = Story {
-            body: paras.iter().map(|p| Block::paragraph(*p)).collect(),
-            ..Story::default()
-        };
-        Repair::new().process(story).expect("infallible")
-    }
-
-    #[test]
     fn splits_outside_quotes_are_logged_with_output_offsets() {
         let s = run(&["Intro.", "Donetsk and Luhansktwo areas, andraised hopes."]);
         assert_eq!(
@@ -705,55 +573,5 @@ mod tests {
         let s = run(&["The ministry said on Monday that prices rose in March."]);
         assert!(s.enrichment.quality.issues.is_empty());
         assert_eq!(s.enrichment.quality.score, 1.0);
-    }
-
-    /// The first, byte-at-a-time tokenizer: the specification the two-loop one must match.
-    fn reference_tokens(text: &str, out: &mut Vec<Token>) {
-        out.clear();
-        let is_joiner = |c: Option<char>| {
-            c.is_some_and(|c| {
-                matches!(c, '-' | '\'' | '’' | '‐' | '_' | '/' | '@') || c.is_numeric()
-            })
-        };
-        let bytes = text.as_bytes();
-        let mut start: Option<usize> = None;
-        let mut i = 0;
-        while i < bytes.len() {
-            // ASCII is classified byte by byte; only other characters are decoded.
-            let (letter, width) = if bytes[i].is_ascii() {
-                (bytes[i].is_ascii_alphabetic(), 1)
-            } else {
-                let c = text[i..].chars().next().unwrap_or(' ');
-                (c.is_alphabetic(), c.len_utf8())
-            };
-            if letter {
-                start.get_or_insert(i);
-            } else if let Some(s) = start.take() {
-                out.push(Token {
-                    start: s,
-                    end: i,
-                    joined: is_joiner(text[..s].chars().next_back())
-                        || is_joiner(text[i..].chars().next()),
-                });
-            }
-            i += width;
-        }
-        if let Some(s) = start {
-            out.push(Token {
-                start: s,
-                end: text.len(),
-                joined: is_joiner(text[..s].chars().next_back()),
-            });
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn tokens_match_the_reference(text in "[a-zA-Z0-9 .,'’\\-_/@éÉß\u{301}\u{2014}\u{4E2D}\u{0663}]{0,60}") {
-            let (mut got, mut want) = (Vec::new(), Vec::new());
-            tokens(&text, &mut got);
-            reference_tokens(&text, &mut want);
-            proptest::prop_assert_eq!(got, want);
-        }
     }
 }
