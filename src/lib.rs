@@ -35,7 +35,6 @@ pub mod enrich;
 pub mod kafka;
 pub mod normalise;
 pub mod pipeline;
-mod prefetch;
 pub mod state;
 pub mod story;
 pub mod telemetry;

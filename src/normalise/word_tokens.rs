@@ -5,6 +5,8 @@
 //! take a path that classifies eight bytes at a time and finds word edges with bit scans;
 //! other paragraphs go byte by byte, decoding only non-ASCII characters.
 
+use super::words::ascii_bytes_in_range;
+
 /// One alphabetic token in a paragraph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -49,15 +51,11 @@ pub(crate) fn tokens(text: &str, out: &mut Vec<Token>) {
     }
 }
 
-/// Bit `i` set when byte `i` of the 8-byte little-endian `lane` is an ASCII letter (SWAR:
-/// OR-ing 0x20 maps capitals onto small letters and nothing else into `a..=z`; no per-byte
-/// sum carries into its neighbour).
+/// Bit `i` set when byte `i` of the 8-byte little-endian `lane` is an ASCII letter: OR-ing
+/// 0x20 maps capitals onto small letters and nothing else into `a..=z`, and leaves bit 7
+/// (non-ASCII) as it was.
 fn letter_bits(lane: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let folded = (lane | (0x20 * ONES)) & (0x7F * ONES);
-    let at_least_a = folded + (0x80 - u64::from(b'a')) * ONES;
-    let above_z = folded + (0x80 - u64::from(b'z') - 1) * ONES;
-    let high = at_least_a & !above_z & !lane & (0x80 * ONES);
+    let high = ascii_bytes_in_range(lane | 0x2020_2020_2020_2020, b'a', b'z');
     // Gathers the eight flag bits (bit 7 of each byte) into the low byte.
     (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }

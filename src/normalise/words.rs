@@ -29,15 +29,21 @@ fn hash(word: &str) -> u64 {
     }
 }
 
-/// Lower-cases the ASCII capitals among eight bytes at once (SWAR): a byte gets 0x20 added
-/// when it lies in `A..=Z`. No per-byte sum can carry into its neighbour.
-fn lower_ascii_lanes(x: u64) -> u64 {
+/// SWAR range test over the eight bytes of `x`: bit 7 of each byte of the result is set when
+/// that byte is ASCII and lies in `lo..=hi`, every other bit is clear. Each byte's 7-bit
+/// value plus at most 0x7F stays below 0x100, so no sum carries into its neighbour.
+pub(super) fn ascii_bytes_in_range(x: u64, lo: u8, hi: u8) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let seven_bits = x & (0x7F * ONES);
-    let at_least_a = seven_bits + (0x80 - u64::from(b'A')) * ONES;
-    let above_z = seven_bits + (0x80 - u64::from(b'Z') - 1) * ONES;
-    let capital = at_least_a & !above_z & !x & (0x80 * ONES);
-    x | (capital >> 2)
+    let at_least_lo = seven_bits + (0x80 - u64::from(lo)) * ONES;
+    let above_hi = seven_bits + (0x80 - u64::from(hi) - 1) * ONES;
+    at_least_lo & !above_hi & !x & (0x80 * ONES)
+}
+
+/// Lower-cases the ASCII capitals among eight bytes at once: 0x20 is added to each byte in
+/// `A..=Z`.
+fn lower_ascii_lanes(x: u64) -> u64 {
+    x | (ascii_bytes_in_range(x, b'A', b'Z') >> 2)
 }
 
 /// The 1–7 bytes of `tail` as a little-endian integer (zero above), read as two

@@ -181,9 +181,17 @@ impl Model {
     /// Asks the CPU to start loading the slot of feature `f` (the table is larger than L2).
     #[inline]
     fn prefetch(&self, f: u64) {
+        #[cfg(target_arch = "x86_64")]
         if let Some(slot) = self.slots.get(self.home(f)) {
-            crate::prefetch::prefetch(slot);
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: prefetching is a hint; any address is allowed and this one is valid.
+            #[allow(unused_unsafe)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(slot).cast::<i8>());
+            }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = f;
     }
 
     /// Number of features.
