@@ -29,6 +29,24 @@ pub(crate) struct Decoded<'a> {
 
 /// True when the bytes hold nothing but whitespace, BOMs and NULs.
 pub(crate) fn is_blank(bytes: &[u8]) -> bool {
+    // Fast path: read as UTF-8 or Windows-1252 (no BOM, no UTF-16 interleaving), every ASCII
+    // byte is its own character, so the first byte that is neither ASCII whitespace nor NUL
+    // settles it when it is ASCII. Only a non-ASCII byte there needs decoding.
+    if bom_or_guess(bytes) == (UTF_8, 0) {
+        let first = bytes
+            .iter()
+            .find(|&&b| !(b.is_ascii_whitespace() || b == 0x0b || b == 0));
+        match first {
+            None => return true,
+            Some(&b) if b.is_ascii() => return false,
+            Some(_) => {}
+        }
+    }
+    is_blank_decoded(bytes)
+}
+
+/// [`is_blank`] by decoding the characters.
+fn is_blank_decoded(bytes: &[u8]) -> bool {
     let blank = |limit| {
         sniff_prefix(bytes, limit)
             .chars()
@@ -388,5 +406,33 @@ mod tests {
         );
         assert_eq!(xml_declared_encoding(b"<?xml version=\"1.0\"?><a/>"), None);
         assert_eq!(xml_declared_encoding(b"<a/>"), None);
+    }
+
+    #[test]
+    fn blank_table() {
+        for (input, want) in [
+            (&b""[..], true),
+            (b" \t\r\n\x0b\x0c\0", true),
+            (b"\xef\xbb\xbf \n", true),
+            (b"\xff\xfe \x00\n\x00", true),
+            (b"\xc2\xa0\xe3\x80\x80", true),
+            (b" \n x", false),
+            (b"\xff\xfex\x00", false),
+            (b"\xc2\xa0\xc3\xa9", false),
+            (b"\x01", false),
+        ] {
+            assert_eq!(is_blank(input), want, "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn blank_fast_path_agrees_with_decoding(
+            bytes in proptest::collection::vec(proptest::sample::select(
+                vec![0u8, b' ', b'\t', b'\n', 0x0b, 0x0c, b'x', 0x01, 0xc2, 0xa0, 0xe3, 0x80, 0xef, 0xbb, 0xbf, 0xff, 0xfe, 0x85]
+            ), 0..12)
+        ) {
+            proptest::prop_assert_eq!(is_blank(&bytes), is_blank_decoded(&bytes));
+        }
     }
 }

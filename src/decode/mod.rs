@@ -161,16 +161,10 @@ const BINARY_SAMPLE: usize = 4096;
 /// Fails when more than 1 in 20 of the first [`BINARY_SAMPLE`] characters are control
 /// characters (other than tab, line feed, carriage return, form feed) or U+FFFD.
 fn reject_binary(text: &str, format: &'static str) -> Result<(), DecodeError> {
-    // Counted on bytes rather than decoded characters (every record pays this): a text no
-    // longer than the sample in bytes is the whole sample. ASCII controls are counted only
+    // Counted on bytes rather than decoded characters (every record pays this): the sample's
+    // end comes from counting character-start bytes. ASCII controls are counted only
     // when a cheap any-pass (an OR reduction the compiler vectorises) finds one.
-    let sample = if text.len() <= BINARY_SAMPLE {
-        text
-    } else {
-        text.char_indices()
-            .nth(BINARY_SAMPLE)
-            .map_or(text, |(end, _)| &text[..end])
-    };
+    let sample = &text[..prefix_end(text, BINARY_SAMPLE)];
     let bytes = sample.as_bytes();
     let is_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f;
     let ascii_controls = if bytes.iter().fold(false, |any, &b| any | is_control(b)) {
@@ -198,6 +192,31 @@ fn reject_binary(text: &str, format: &'static str) -> Result<(), DecodeError> {
         });
     }
     Ok(())
+}
+
+/// Byte length of the first `chars` characters of `text` (all of it when shorter), found by
+/// counting the bytes that start a character a slice at a time: for ASCII text one pass
+/// over `chars` bytes, instead of decoding every character.
+fn prefix_end(text: &str, chars: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut end, mut left) = (0, chars);
+    while left > 0 && end < bytes.len() {
+        // `left` more characters take at least `left` more bytes.
+        let step = (end + left).min(bytes.len());
+        let slice = &bytes[end..step];
+        // An ASCII test is cheaper than a count, and wire copy is mostly ASCII.
+        left -= if slice.is_ascii() {
+            slice.len()
+        } else {
+            slice.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+        };
+        end = step;
+    }
+    // The last character counted may continue past `end`.
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    end
 }
 
 /// Decoder settings (`[pipeline.decode]`).
@@ -373,11 +392,35 @@ impl Decoder {
 /// How far into a record detection looks for JSON keys.
 const SNIFF_BYTES: usize = 64 * 1024;
 
+/// How much detection decodes first: enough to see the first character of nearly every
+/// record (leading whitespace beyond it sends detection to the full window).
+const DETECT_HEAD_BYTES: usize = 256;
+
 /// Guesses the format from the bytes: transmission control characters (ANPA-1312,
 /// IPTC 7901), the XML root element (NITF, NewsML-G2), ninjs keys in JSON, else plain text.
 pub fn detect(bytes: &[u8]) -> Result<WireFormat, DecodeError> {
-    let head = charset::sniff_prefix(bytes, SNIFF_BYTES);
-    let trimmed = head.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    // The first character decides plain text, and decoding the first bytes shows it for
+    // nearly every record. Markup, JSON and control framing look further in, and a first
+    // character far into the head may be cut, so those get the full sniff window.
+    let head = charset::sniff_prefix(bytes, DETECT_HEAD_BYTES);
+    let trimmed = trim_start(&head);
+    let near_start = head.len() - trimmed.len() < DETECT_HEAD_BYTES / 2;
+    match trimmed.chars().next() {
+        Some(c) if near_start && !matches!(c, '{' | '[' | '<' | '\u{1}' | '\u{16}') => {
+            Ok(WireFormat::Plain)
+        }
+        _ if bytes.len() <= DETECT_HEAD_BYTES => detect_in(trimmed),
+        _ => detect_in(trim_start(&charset::sniff_prefix(bytes, SNIFF_BYTES))),
+    }
+}
+
+/// The text without leading whitespace and BOMs.
+fn trim_start(text: &str) -> &str {
+    text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
+/// [`detect`] on the sniffed text, leading whitespace removed.
+fn detect_in(trimmed: &str) -> Result<WireFormat, DecodeError> {
     let Some(first) = trimmed.chars().next() else {
         return Err(DecodeError::Empty);
     };
@@ -579,6 +622,34 @@ mod tests {
             (b" \n\t ", Err(DecodeError::Empty)),
         ] {
             assert_eq!(detect(input), want, "{input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prefix_end_matches_char_indices(text in "[a é中😀\n]{0,40}", chars in 0usize..45) {
+            let want = text.char_indices().nth(chars).map_or(text.len(), |(at, _)| at);
+            proptest::prop_assert_eq!(prefix_end(&text, chars), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// Detection from the head decides as detection over the whole sniff window,
+        /// also when leading whitespace pushes the first character past the head.
+        #[test]
+        fn head_detection_agrees_with_the_full_window(
+            pad in proptest::collection::vec(proptest::sample::select(
+                vec![&b" "[..], b"\n", b"\t", b"\xc2\xa0", b"\xef\xbb\xbf", b"\xe3\x80\x80", b"\x00"]
+            ), 0..200),
+            body in proptest::sample::select(vec![
+                &b"{\"uri\":\"u\",\"headlines\":[],\"versionCreated\":\"x\"}"[..],
+                b"{\"headline\":1}", b"[1]", b"<nitf/>", b"<b>x</b>", b"\x01AFP0001 3 POL",
+                b"\x16\x01a0001", b"Headline\n\nBody", b"\xc3\xa9t\xc3\xa9", b"\xe9t\xe9", b"",
+            ]),
+        ) {
+            let bytes: Vec<u8> = pad.concat().into_iter().chain(body.iter().copied()).collect();
+            let full = detect_in(trim_start(&charset::sniff_prefix(&bytes, SNIFF_BYTES)));
+            proptest::prop_assert_eq!(detect(&bytes), full);
         }
     }
 

@@ -93,11 +93,15 @@ const MIN_HALF_ZIPF_SHORT_GLUE: u16 = 350;
 /// Could this token be a run-together word? Lower-case tokens always could; capitalised
 /// and mixed-case ones only with an inner capital or a glue word at either end, so that
 /// names (most capitalised tokens) cost no table lookup.
+#[inline]
 fn maybe_run_together(word: &str) -> bool {
     let bytes = word.as_bytes();
-    if !bytes.first().is_some_and(u8::is_ascii_uppercase) {
-        return true;
-    }
+    // Inlined so that the common case, a lower-case token, costs no call.
+    !bytes.first().is_some_and(u8::is_ascii_uppercase) || capitalised_run_together(bytes)
+}
+
+/// [`maybe_run_together`] for a token starting with a capital.
+fn capitalised_run_together(bytes: &[u8]) -> bool {
     if bytes.len() < 5 {
         return false;
     }
@@ -256,27 +260,33 @@ impl Stage for Repair {
         let mut damage = 0.0;
         let mut words = 0usize;
         let mut base = 0usize;
+        // Buffers reused by every block: most blocks need no edit, so per-block vectors
+        // would be allocations for nothing.
         let mut toks = Vec::new();
+        let mut unknown: Vec<bool> = Vec::new();
+        let mut handled: Vec<bool> = Vec::new();
+        let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+        let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
         for block in &mut story.body {
             let text = block.text.as_str();
-            let spans = quote_spans(text);
             tokens(text, &mut toks);
             words += toks.len();
-            let mut handled = vec![false; toks.len()];
-            let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-            let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
+            handled.clear();
+            handled.resize(toks.len(), false);
+            edits.clear();
+            found.clear();
+            // Direct quotes matter only once a split is found.
+            let mut spans: Option<Vec<Range<usize>>> = None;
 
             // One word-table lookup per token that could be a run-together or a garble.
-            let unknown: Vec<bool> = toks
-                .iter()
-                .map(|t| {
-                    // Cheap tests first: slicing a `str` checks character boundaries.
-                    !t.joined && t.end - t.start >= 4 && {
-                        let word = &text[t.start..t.end];
-                        maybe_run_together(word) && !self.lexicon.contains(word)
-                    }
-                })
-                .collect();
+            unknown.clear();
+            unknown.extend(toks.iter().map(|t| {
+                // Cheap tests first: slicing a `str` checks character boundaries.
+                !t.joined && t.end - t.start >= 4 && {
+                    let word = &text[t.start..t.end];
+                    maybe_run_together(word) && !self.lexicon.contains(word)
+                }
+            }));
             for (ti, t) in toks.iter().enumerate() {
                 if !unknown[ti] {
                     continue;
@@ -284,7 +294,8 @@ impl Stage for Repair {
                 let word = &text[t.start..t.end];
                 if let Some((at, replacement)) = self.split(word) {
                     handled[ti] = true;
-                    let replacement = if overlaps(&spans, &(t.start..t.end)) {
+                    let spans = spans.get_or_insert_with(|| quote_spans(text));
+                    let replacement = if overlaps(spans, &(t.start..t.end)) {
                         // Inside a direct quote: the space only, letters untouched.
                         format!("{} {}", &word[..at], &word[at..])
                     } else {

@@ -81,40 +81,65 @@ fn letter_mask(window: &[u8]) -> u64 {
 
 /// Whether an ASCII byte next to a word joins it to something (hyphen, apostrophe, digit…).
 fn ascii_joiner(b: u8) -> bool {
-    matches!(b, b'-' | b'\'' | b'_' | b'/' | b'@') || b.is_ascii_digit()
+    ASCII_JOINER[usize::from(b)]
 }
 
-/// [`tokens`] for ASCII text: 64 bytes at a time become a letter mask, and word edges are
-/// found with trailing-zero counts instead of a branch per byte.
+/// [`ascii_joiner`] as a table: one load per word edge instead of a chain of compares.
+static ASCII_JOINER: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = matches!(c, b'-' | b'\'' | b'_' | b'/' | b'@') || c.is_ascii_digit();
+        b += 1;
+    }
+    table
+};
+
+/// [`tokens`] for ASCII text: 64 bytes at a time become a letter mask; a word starts at each
+/// letter whose predecessor is not one and ends at each non-letter whose predecessor is, so
+/// both edge sets are two shifts of the mask, walked with trailing-zero counts.
 fn ascii_tokens(bytes: &[u8], out: &mut Vec<Token>) {
+    // Every token but the last is followed by a non-letter, so this bounds their number.
+    out.reserve(bytes.len() / 2 + 1);
     let mut push = |start: usize, end: usize| {
         let joined = (start > 0 && ascii_joiner(bytes[start - 1]))
             || bytes.get(end).is_some_and(|&b| ascii_joiner(b));
         out.push(Token { start, end, joined });
     };
-    let mut open: Option<usize> = None;
+    // Bit 0 set when the byte before the window is a letter.
+    let mut carry = 0u64;
+    let mut open = 0usize;
     for (w, window) in bytes.chunks(64).enumerate() {
         let base = w * 64;
         let letters = letter_mask(window);
-        let others = !letters & (u64::MAX >> (64 - window.len()));
-        let mut at = 0u32;
-        while at < 64 {
-            // Inside a word look for its end, else for the next word's start.
-            let wanted = if open.is_some() { others } else { letters };
-            let ahead = wanted >> at;
-            if ahead == 0 {
+        let before = (letters << 1) | carry;
+        // Beyond a short last window nothing is a letter, so its end shows as an edge.
+        let mut starts = letters & !before;
+        let mut ends = !letters & before;
+        if window.len() < 64 {
+            ends &= (1u64 << window.len()) - 1;
+        }
+        carry = letters >> 63;
+        // Starts and ends alternate; an end in this window may close a word opened earlier.
+        if ends != 0 && (starts == 0 || ends.trailing_zeros() < starts.trailing_zeros()) {
+            push(open, base + ends.trailing_zeros() as usize);
+            ends &= ends - 1;
+        }
+        while starts != 0 {
+            let start = base + starts.trailing_zeros() as usize;
+            starts &= starts - 1;
+            if ends == 0 {
+                open = start;
                 break;
             }
-            at += ahead.trailing_zeros();
-            let pos = base + at as usize;
-            match open.take() {
-                Some(start) => push(start, pos),
-                None => open = Some(pos),
-            }
+            push(start, base + ends.trailing_zeros() as usize);
+            ends &= ends - 1;
         }
     }
-    if let Some(start) = open {
-        push(start, bytes.len());
+    // The end of the text is no edge in any window.
+    if bytes.last().is_some_and(u8::is_ascii_alphabetic) {
+        push(open, bytes.len());
     }
 }
 
