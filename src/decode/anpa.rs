@@ -85,15 +85,32 @@ pub(crate) fn frame<'t>(text: &'t str, format: &'static str) -> Result<Frame<'t>
 
 /// Replaces transmission control characters (other than tab and newlines) with spaces.
 pub(crate) fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    let bytes = text.as_bytes();
+    let ascii_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+    // C1 controls (U+0080–U+009F) are C2 80 – C2 9F; C2 is always a lead byte.
+    let c1_at = |i: usize| bytes[i] == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9f));
+    if !bytes.iter().fold(false, |any, &b| any | ascii_control(b))
+        && !memchr::memchr_iter(0xC2, bytes).any(c1_at)
+    {
+        return text.to_owned();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if ascii_control(bytes[i]) {
+            out.push(b' ');
+            i += 1;
+        } else if c1_at(i) {
+            out.push(b' ');
+            i += 2;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    // Whole characters were replaced by ASCII spaces, so the bytes are still UTF-8; the
+    // lossy fallback is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The most restrictive status named by kill / withhold markers in these texts.
@@ -167,8 +184,11 @@ pub(crate) fn wire_paragraphs(lines: &[&str]) -> Vec<String> {
             }
         }
         if !blank {
-            current.push(' ');
-            current.push_str(line);
+            // Trimmed and one space apart, a one-line paragraph is already squashed.
+            if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(line.trim());
         }
     }
     if let Some(p) = squash(&current) {
@@ -351,6 +371,17 @@ pub(crate) fn decode(text: &str, ctx: &Ctx) -> Result<Story, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn clean_matches_the_character_map(text in "[a é\t\n\r\x00\x01\x16\x7f\u{80}\u{85}\u{9f}\u{a0}\u{2028}]{0,30}") {
+            let want: String = text
+                .chars()
+                .map(|c| if c.is_control() && !matches!(c, '\t' | '\n' | '\r') { ' ' } else { c })
+                .collect();
+            proptest::prop_assert_eq!(clean(&text), want);
+        }
+    }
     use chrono::Offset;
 
     fn ctx() -> Ctx {

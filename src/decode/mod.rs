@@ -535,18 +535,93 @@ pub(crate) fn paragraphs(text: &str) -> Vec<String> {
 
 /// Collapses runs of whitespace to one space and trims; `None` when nothing is left.
 pub(crate) fn squash(text: &str) -> Option<String> {
+    // Most text (one paragraph, a headline) is squashed already: a few vectorised passes
+    // prove it, and a copy is all that is left to do.
+    if is_squashed(text.as_bytes()) {
+        return (!text.is_empty()).then(|| text.to_owned());
+    }
     let mut out = String::with_capacity(text.len());
-    // No-break spaces are kept: they are the normalise stage's to change (and log).
-    for word in text
-        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
-        .filter(|w| !w.is_empty())
-    {
-        if !out.is_empty() {
-            out.push(' ');
+    if has_unicode_space(text.as_bytes()) {
+        squash_chars(text, &mut out);
+    } else {
+        // Only ASCII whitespace to find: byte by byte, no character decoding. Words that
+        // are already one space apart are copied as one run.
+        let bytes = text.as_bytes();
+        let is_space = |b: u8| matches!(b, b' ' | b'\t'..=b'\r');
+        let mut i = 0;
+        loop {
+            while i < bytes.len() && is_space(bytes[i]) {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            let start = i;
+            loop {
+                while i < bytes.len() && !is_space(bytes[i]) {
+                    i += 1;
+                }
+                let single_space = bytes.get(i) == Some(&b' ')
+                    && bytes.get(i + 1).is_some_and(|&b| !is_space(b));
+                if !single_space {
+                    break;
+                }
+                i += 1;
+            }
+            push_word(&mut out, &text[start..i]);
         }
-        out.push_str(word);
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// True when `squash` would return the text unchanged: no whitespace at either end, no
+/// whitespace other than single spaces (no-break spaces are kept, so they count as text).
+fn is_squashed(bytes: &[u8]) -> bool {
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let other_ascii_space = bytes
+        .iter()
+        .fold(false, |any, &b| any | matches!(b, b'\t'..=b'\r'));
+    let double_space = bytes
+        .iter()
+        .zip(bytes.iter().skip(1))
+        .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
+    !other_ascii_space && !double_space && !has_unicode_space(bytes)
+}
+
+/// True when the UTF-8 `bytes` hold a whitespace character outside ASCII other than the
+/// no-break space: U+0085, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+/// Only their lead bytes (C2, E1, E2, E3) are inspected.
+fn has_unicode_space(bytes: &[u8]) -> bool {
+    let at = |i: usize| bytes.get(i).copied();
+    memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes).any(|i| match bytes[i] {
+        0xC2 => at(i + 1) == Some(0x85),
+        0xE1 => (at(i + 1), at(i + 2)) == (Some(0x9A), Some(0x80)),
+        _ => matches!(
+            (at(i + 1), at(i + 2)),
+            (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F))
+        ),
+    }) || memchr::memmem::find(bytes, "\u{3000}".as_bytes()).is_some()
+}
+
+/// [`squash`] character by character, appending to `out`.
+fn squash_chars(text: &str, out: &mut String) {
+    // No-break spaces are kept: they are the normalise stage's to change (and log).
+    for word in text.split(|c: char| c.is_whitespace() && c != '\u{a0}') {
+        push_word(out, word);
+    }
+}
+
+/// Appends `word` (unless empty), after one space when `out` has text.
+fn push_word(out: &mut String, word: &str) {
+    if word.is_empty() {
+        return;
+    }
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(word);
 }
 
 /// A JSON value's kind, for messages.
@@ -626,6 +701,13 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn squash_matches_the_character_split(text in "[a é—“\u{a0}\u{1680}\u{2003}\u{200b}\u{2028}\u{205f}\u{3000}\u{85}\t\n\r\x0b\x0c\x1f]{0,30}") {
+            let mut want = String::new();
+            squash_chars(&text, &mut want);
+            proptest::prop_assert_eq!(squash(&text), (!want.is_empty()).then_some(want));
+        }
+
         #[test]
         fn prefix_end_matches_char_indices(text in "[a é中😀\n]{0,40}", chars in 0usize..45) {
             let want = text.char_indices().nth(chars).map_or(text.len(), |(at, _)| at);

@@ -127,17 +127,21 @@ pub(crate) fn prepare<'t>(
     Ok(out)
 }
 
-/// Where a DOCTYPE starts, when it comes before the root element.
+/// Where a DOCTYPE starts, when it comes before the root element. Walks the `<` of the
+/// prolog (declarations, comments) and stops at the first element start, so the body of a
+/// document without a DOCTYPE is never searched.
 fn find_doctype(text: &str) -> Option<usize> {
     let upto = text.len().min(64 * 1024);
-    let head = text.get(..upto).unwrap_or(text);
-    let pos = head.find("<!DOCTYPE").or_else(|| head.find("<!doctype"))?;
-    // Only in the prolog: no element start before it (other than <? and <!).
-    let before = &text[..pos];
-    let in_prolog = before
-        .match_indices('<')
-        .all(|(i, _)| matches!(before.as_bytes().get(i + 1), Some(b'?' | b'!')));
-    in_prolog.then_some(pos)
+    let head = &text.as_bytes()[..upto];
+    // `Some(found)` ends the walk: at the DOCTYPE, or at the root element without one.
+    memchr::memchr_iter(b'<', head).find_map(|i| match head.get(i + 1) {
+        Some(b'?') => None,
+        Some(b'!') => {
+            let rest = &head[i..];
+            (rest.starts_with(b"<!DOCTYPE") || rest.starts_with(b"<!doctype")).then_some(Some(i))
+        }
+        _ => Some(None),
+    })?
 }
 
 /// Bounds element nesting with a cheap scan before building the tree.
@@ -195,11 +199,11 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(hay, needle)
 }
 
 /// HTML named entities that NITF and XHTML bodies use without declaring them.
@@ -717,6 +721,21 @@ fn decode_basic_entities(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doctype_only_in_the_prolog_table() {
+        for (text, want) in [
+            ("<?xml version=\"1.0\"?><!DOCTYPE nitf SYSTEM \"x\"><nitf/>", Some(21)),
+            ("<!-- c --><!doctype nitf><nitf/>", Some(10)),
+            ("<nitf><!DOCTYPE x></nitf>", None),
+            // Comments are not parsed: a tag inside one ends the prolog, as it always did.
+            ("<!-- <p> --><!DOCTYPE x><a/>", None),
+            ("<a/>", None),
+            ("no markup", None),
+        ] {
+            assert_eq!(find_doctype(text), want, "{text}");
+        }
+    }
     use chrono::{FixedOffset, Offset, Utc};
 
     fn ctx() -> Ctx {

@@ -263,7 +263,7 @@ impl Stage for Repair {
         // Buffers reused by every block: most blocks need no edit, so per-block vectors
         // would be allocations for nothing.
         let mut toks = Vec::new();
-        let mut unknown: Vec<bool> = Vec::new();
+        let mut unknown: Vec<usize> = Vec::new();
         let mut handled: Vec<bool> = Vec::new();
         let mut edits: Vec<(Range<usize>, String)> = Vec::new();
         let mut found: Vec<(&'static str, Range<usize>)> = Vec::new();
@@ -278,19 +278,20 @@ impl Stage for Repair {
             // Direct quotes matter only once a split is found.
             let mut spans: Option<Vec<Range<usize>>> = None;
 
-            // One word-table lookup per token that could be a run-together or a garble.
+            // One word-table lookup per token that could be a run-together or a garble; the
+            // indices of the unknown ones (about one token in a hundred) are all the split
+            // and garble passes visit.
             unknown.clear();
-            unknown.extend(toks.iter().map(|t| {
+            unknown.extend(toks.iter().enumerate().filter_map(|(ti, t)| {
                 // Cheap tests first: slicing a `str` checks character boundaries.
-                !t.joined && t.end - t.start >= 4 && {
+                (!t.joined && t.end - t.start >= 4 && {
                     let word = &text[t.start..t.end];
                     maybe_run_together(word) && !self.lexicon.contains(word)
-                }
+                })
+                .then_some(ti)
             }));
-            for (ti, t) in toks.iter().enumerate() {
-                if !unknown[ti] {
-                    continue;
-                }
+            for &ti in &unknown {
+                let t = toks[ti];
                 let word = &text[t.start..t.end];
                 if let Some((at, replacement)) = self.split(word) {
                     handled[ti] = true;
@@ -327,8 +328,9 @@ impl Stage for Repair {
             }
 
             let mut garble: Option<(Range<usize>, usize)> = None;
-            for (ti, t) in toks.iter().enumerate() {
-                if !unknown[ti] || handled[ti] {
+            for &ti in &unknown {
+                let t = toks[ti];
+                if handled[ti] {
                     continue;
                 }
                 let word = &text[t.start..t.end];
