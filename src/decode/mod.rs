@@ -561,8 +561,8 @@ pub(crate) fn squash(text: &str) -> Option<String> {
                 while i < bytes.len() && !is_space(bytes[i]) {
                     i += 1;
                 }
-                let single_space = bytes.get(i) == Some(&b' ')
-                    && bytes.get(i + 1).is_some_and(|&b| !is_space(b));
+                let single_space =
+                    bytes.get(i) == Some(&b' ') && bytes.get(i + 1).is_some_and(|&b| !is_space(b));
                 if !single_space {
                     break;
                 }

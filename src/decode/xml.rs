@@ -725,7 +725,10 @@ mod tests {
     #[test]
     fn doctype_only_in_the_prolog_table() {
         for (text, want) in [
-            ("<?xml version=\"1.0\"?><!DOCTYPE nitf SYSTEM \"x\"><nitf/>", Some(21)),
+            (
+                "<?xml version=\"1.0\"?><!DOCTYPE nitf SYSTEM \"x\"><nitf/>",
+                Some(21),
+            ),
             ("<!-- c --><!doctype nitf><nitf/>", Some(10)),
             ("<nitf><!DOCTYPE x></nitf>", None),
             // Comments are not parsed: a tag inside one ends the prolog, as it always did.

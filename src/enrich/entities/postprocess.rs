@@ -605,6 +605,8 @@ pub(super) fn extract(
                 let end = k + f.len();
                 if end <= toks.len()
                     && !covered[k..end].iter().any(|&c| c)
+                    // Headline and body are one token list; a name never spans both.
+                    && toks[k..end].iter().all(|t| t.headline == toks[k].headline)
                     && toks[k..end].iter().zip(f).all(|(t, w)| t.text == *w)
                     && best.is_none_or(|(l, _)| f.len() > l)
                 {
@@ -815,8 +817,16 @@ pub(super) fn extract(
 }
 
 fn surface(toks: &[Tok<'_>], s: &Span, headline: &str, body: &str) -> String {
-    let text = if toks[s.t0].headline { headline } else { body };
-    let raw = &text[toks[s.t0].start..toks[s.t1 - 1].end];
+    let head = toks[s.t0].headline;
+    let text = if head { headline } else { body };
+    // Offsets are per part: should a span ever reach across the headline into the body,
+    // its surface ends with the headline instead of slicing across two strings.
+    let last = toks[s.t0..s.t1]
+        .iter()
+        .take_while(|t| t.headline == head)
+        .last()
+        .unwrap_or(&toks[s.t0]);
+    let raw = text.get(toks[s.t0].start..last.end).unwrap_or_default();
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
