@@ -114,10 +114,11 @@ fn ascii_tokens(bytes: &[u8], out: &mut Vec<Token>) {
         let base = w * 64;
         let letters = letter_mask(window);
         let before = (letters << 1) | carry;
-        // Beyond a short last window nothing is a letter, so its end shows as an edge.
         let mut starts = letters & !before;
         let mut ends = !letters & before;
         if window.len() < 64 {
+            // Past a short last window the mask reads non-letters: no end there (the end of
+            // the text is handled after the loop).
             ends &= (1u64 << window.len()) - 1;
         }
         carry = letters >> 63;
