@@ -27,7 +27,7 @@
 use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
 
 use super::time::abbreviation_offset;
-use super::{squash, Ctx, DecodeError};
+use super::{is_c1_control_at, squash, Ctx, DecodeError};
 use crate::story::{Block, PubStatus, Story};
 
 const FORMAT: &str = "anpa_1312";
@@ -87,8 +87,7 @@ pub(crate) fn frame<'t>(text: &'t str, format: &'static str) -> Result<Frame<'t>
 pub(crate) fn clean(text: &str) -> String {
     let bytes = text.as_bytes();
     let ascii_control = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
-    // C1 controls (U+0080–U+009F) are C2 80 – C2 9F; C2 is always a lead byte.
-    let c1_at = |i: usize| bytes[i] == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9f));
+    let c1_at = |i: usize| is_c1_control_at(bytes, i);
     if !bytes.iter().fold(false, |any, &b| any | ascii_control(b))
         && !memchr::memchr_iter(0xC2, bytes).any(c1_at)
     {

@@ -174,7 +174,7 @@ fn reject_binary(text: &str, format: &'static str) -> Result<(), DecodeError> {
     };
     // The other control characters, U+0080–U+009F, are encoded C2 80 – C2 9F.
     let c1_controls = memchr::memchr_iter(0xC2, bytes)
-        .filter(|&i| matches!(bytes.get(i + 1), Some(0x80..=0x9f)))
+        .filter(|&i| is_c1_control_at(bytes, i))
         .count();
     let replacements = memchr::memmem::find_iter(bytes, "\u{fffd}".as_bytes()).count();
     let controls = ascii_controls + c1_controls + replacements;
@@ -192,6 +192,12 @@ fn reject_binary(text: &str, format: &'static str) -> Result<(), DecodeError> {
         });
     }
     Ok(())
+}
+
+/// Whether a C1 control character (U+0080–U+009F, encoded C2 80 – C2 9F) starts at byte
+/// `i` of UTF-8 `bytes`. C2 is never a continuation byte, so no decoding is needed.
+pub(crate) fn is_c1_control_at(bytes: &[u8], i: usize) -> bool {
+    bytes[i] == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9f))
 }
 
 /// Byte length of the first `chars` characters of `text` (all of it when shorter), found by
@@ -535,13 +541,14 @@ pub(crate) fn paragraphs(text: &str) -> Vec<String> {
 
 /// Collapses runs of whitespace to one space and trims; `None` when nothing is left.
 pub(crate) fn squash(text: &str) -> Option<String> {
+    let unicode_space = has_unicode_space(text.as_bytes());
     // Most text (one paragraph, a headline) is squashed already: a few vectorised passes
     // prove it, and a copy is all that is left to do.
-    if is_squashed(text.as_bytes()) {
+    if !unicode_space && ascii_squashed(text.as_bytes()) {
         return (!text.is_empty()).then(|| text.to_owned());
     }
     let mut out = String::with_capacity(text.len());
-    if has_unicode_space(text.as_bytes()) {
+    if unicode_space {
         squash_chars(text, &mut out);
     } else {
         // Only ASCII whitespace to find: byte by byte, no character decoding. Words that
@@ -574,9 +581,10 @@ pub(crate) fn squash(text: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-/// True when `squash` would return the text unchanged: no whitespace at either end, no
-/// whitespace other than single spaces (no-break spaces are kept, so they count as text).
-fn is_squashed(bytes: &[u8]) -> bool {
+/// True when, as far as ASCII whitespace goes, `squash` would return the text unchanged:
+/// no space at either end, no ASCII whitespace other than single spaces. (Unicode spaces
+/// are [`has_unicode_space`]'s to find; no-break spaces are kept, so they count as text.)
+fn ascii_squashed(bytes: &[u8]) -> bool {
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
         return false;
     }
@@ -587,7 +595,7 @@ fn is_squashed(bytes: &[u8]) -> bool {
         .iter()
         .zip(bytes.iter().skip(1))
         .fold(false, |any, (&a, &b)| any | ((a == b' ') & (b == b' ')));
-    !other_ascii_space && !double_space && !has_unicode_space(bytes)
+    !other_ascii_space && !double_space
 }
 
 /// True when the UTF-8 `bytes` hold a whitespace character outside ASCII other than the

@@ -149,11 +149,11 @@ fn check_depth(text: &str, format: &'static str, max_depth: usize) -> Result<(),
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while let Some(off) = bytes.get(i..).and_then(|rest| memchr(b'<', rest)) {
+    while let Some(off) = bytes.get(i..).and_then(|rest| memchr::memchr(b'<', rest)) {
         let at = i + off;
         let rest = &bytes[at..];
         let skip_to = |needle: &[u8]| -> usize {
-            find_bytes(rest, needle).map_or(bytes.len(), |p| at + p + needle.len())
+            memchr::memmem::find(rest, needle).map_or(bytes.len(), |p| at + p + needle.len())
         };
         i = match rest.get(1) {
             Some(b'/') => {
@@ -196,14 +196,6 @@ fn tag_end(tag: &[u8]) -> Option<usize> {
         }
     }
     None
-}
-
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, hay)
-}
-
-fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
 }
 
 /// HTML named entities that NITF and XHTML bodies use without declaring them.
