@@ -7,8 +7,8 @@
 //! Three corpora: the bundled stories as they are (2.5–3.4 KB); the same stories grown to
 //! 3–5 KB with paragraphs of the other stories (distinct paragraphs, so the repeated-
 //! paragraph rule does not shrink them back) — the size the target names; and those grown
-//! stories re-wrapped in turn as NITF, NewsML-G2 (inline NITF), ninjs 3 and ANPA-1312, so
-//! the markup and framing decoders are measured at that size too.
+//! stories re-wrapped in turn as NITF, NewsML-G2 (inline NITF), ninjs 3, IPTC 7901 and
+//! ANPA-1312, so the markup and framing decoders are measured at that size too.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -113,10 +113,10 @@ fn nitf_body(headline: &str, paras: &[String]) -> String {
     )
 }
 
-/// The `i`-th grown story in one of four wire formats, in turn.
+/// The `i`-th grown story in one of five wire formats, in turn.
 fn rewrapped(i: usize, raw: &[u8]) -> (WireFormat, Vec<u8>) {
     let (headline, paras) = headline_and_paragraphs(raw);
-    match i % 4 {
+    match i % 5 {
         0 => (
             WireFormat::Nitf,
             format!(
@@ -157,6 +157,22 @@ fn rewrapped(i: usize, raw: &[u8]) -> (WireFormat, Vec<u8>) {
             .to_string()
             .into_bytes(),
         ),
+        3 => {
+            // Paragraphs as indented lines, the way agency terminals print them.
+            let body: String = paras.iter().map(|p| format!("   {p}\r\n")).collect();
+            let text = format!(
+                "\x01NWX{:04} 3 POL 0{:03}\r\nBench-Story\r\n\x02{headline}\r\nBy Ada Voss\r\n\
+                 {body}\x03161230 MAR 26\r\n\x04",
+                i % 10_000,
+                body.split_whitespace().count() % 1_000
+            );
+            // IPTC 7901 wires send Latin-1 too.
+            let bytes = text
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect();
+            (WireFormat::Iptc7901, bytes)
+        }
         _ => {
             let body: String = paras.iter().map(|p| format!("\t{p}\r\n")).collect();
             let text = format!(

@@ -15,11 +15,9 @@
 //! A document whose root is a bare `contentSet` or `contentMeta` fragment is read as far as
 //! it goes.
 
-use roxmltree::Node;
-
 use super::nitf::{self, set, worst};
 use super::time::parse_time;
-use super::xml::{self, attr, child, children, descendant, media_kind, text_of, BodyOut};
+use super::xml::{self, attr, child, children, descendant, media_kind, text_of, BodyOut, Node};
 use super::{paragraphs, squash, Ctx, DecodeError};
 use crate::story::{Block, Media, PubStatus, Story};
 
@@ -34,16 +32,15 @@ fn invalid(message: impl Into<String>) -> DecodeError {
 
 /// Decodes a NewsML-G2 document.
 pub(crate) fn decode(text: &str, ctx: &Ctx) -> Result<Story, DecodeError> {
-    let prepared = xml::prepare(text, FORMAT)?;
-    let doc = xml::parse(&prepared, FORMAT, ctx)?;
+    let doc = xml::parse(text, FORMAT, ctx)?;
     let root = doc.root_element();
-    let root_name = root.tag_name().name();
+    let root_name = root.name();
     let mut story = Story::default();
     match root_name {
         "newsMessage" => {
             let items: Vec<Node<'_, '_>> = root
                 .descendants()
-                .filter(|d| d.is_element() && d.tag_name().name() == "newsItem")
+                .filter(|d| d.is_element() && d.name() == "newsItem")
                 .collect();
             let main = items
                 .iter()
@@ -94,7 +91,7 @@ fn code_of(qcode: &str) -> &str {
 
 /// Fills the story from one item (or fragment).
 fn item(node: Node<'_, '_>, story: &mut Story, ctx: &Ctx) {
-    let is = |n: Node<'_, '_>, name: &str| n.tag_name().name() == name;
+    let is = |n: Node<'_, '_>, name: &str| n.name() == name;
     let item_meta = child(node, "itemMeta");
     let content_meta = if is(node, "contentMeta") {
         Some(node)
@@ -202,7 +199,7 @@ fn content(cs: Node<'_, '_>, story: &mut Story, ctx: &Ctx) {
         let Some(doc) = inline.children().find(|c| c.is_element()) else {
             continue;
         };
-        match doc.tag_name().name() {
+        match doc.name() {
             "nitf" => nitf::fill(doc, story, ctx),
             _ => {
                 let body = descendant(doc, "body").unwrap_or(doc);

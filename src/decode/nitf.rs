@@ -14,10 +14,8 @@
 //! [`fill`] only sets fields that are still empty, so NewsML-G2 can let its own metadata win
 //! and take the rest from inline NITF.
 
-use roxmltree::Node;
-
 use super::time::parse_time;
-use super::xml::{self, attr, child, children, path, text_of, BodyOut};
+use super::xml::{self, attr, child, children, path, text_of, BodyOut, Node};
 use super::{squash, Ctx, DecodeError};
 use crate::story::{BlockKind, PubStatus, Story};
 
@@ -25,16 +23,12 @@ const FORMAT: &str = "nitf";
 
 /// Decodes a NITF document.
 pub(crate) fn decode(text: &str, ctx: &Ctx) -> Result<Story, DecodeError> {
-    let prepared = xml::prepare(text, FORMAT)?;
-    let doc = xml::parse(&prepared, FORMAT, ctx)?;
+    let doc = xml::parse(text, FORMAT, ctx)?;
     let root = doc.root_element();
-    if root.tag_name().name() != "nitf" {
+    if root.name() != "nitf" {
         return Err(DecodeError::Invalid {
             format: FORMAT,
-            message: format!(
-                "root element is <{}>, expected <nitf>",
-                root.tag_name().name()
-            ),
+            message: format!("root element is <{}>, expected <nitf>", root.name()),
         });
     }
     let mut story = Story::default();
@@ -129,7 +123,7 @@ pub(crate) fn fill(nitf: Node<'_, '_>, story: &mut Story, ctx: &Ctx) {
         }
         if story.declared_subjects.is_empty() {
             for d in dd.descendants().filter(|d| d.is_element()) {
-                let code = match d.tag_name().name() {
+                let code = match d.name() {
                     "tobject.subject" => {
                         attr(d, "tobject.subject.refnum").map(|r| format!("subj:{}", r.trim()))
                     }
