@@ -600,7 +600,8 @@ fn ascii_squashed(bytes: &[u8]) -> bool {
 
 /// True when the UTF-8 `bytes` hold a whitespace character outside ASCII other than the
 /// no-break space: U+0085, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
-/// Only their lead bytes (C2, E1, E2, E3) are inspected.
+/// Only their lead bytes (C2, E1, E2, E3) are inspected; byte searches, not a substring
+/// finder, because this runs on every squashed text and a finder costs its set-up each time.
 fn has_unicode_space(bytes: &[u8]) -> bool {
     let at = |i: usize| bytes.get(i).copied();
     memchr::memchr3_iter(0xC2, 0xE1, 0xE2, bytes).any(|i| match bytes[i] {
@@ -610,7 +611,8 @@ fn has_unicode_space(bytes: &[u8]) -> bool {
             (at(i + 1), at(i + 2)),
             (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F))
         ),
-    }) || memchr::memmem::find(bytes, "\u{3000}".as_bytes()).is_some()
+    }) || memchr::memchr_iter(0xE3, bytes)
+        .any(|i| (at(i + 1), at(i + 2)) == (Some(0x80), Some(0x80)))
 }
 
 /// [`squash`] character by character, appending to `out`.
