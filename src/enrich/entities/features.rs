@@ -70,6 +70,53 @@ pub fn lower_into<'b>(w: &str, buf: &'b mut String) -> &'b str {
     buf
 }
 
+/// Longest word the hash fast paths below lower-case or shape on the stack.
+const SHORT_WORD: usize = 32;
+
+/// `h(lower_into(w, buf))`: the hash of the lower-cased word. Short ASCII words (nearly all)
+/// are lower-cased into a stack array instead of the `String`.
+fn lower_hash(w: &str, buf: &mut String) -> u64 {
+    let bytes = w.as_bytes();
+    if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
+        let mut lower = [0u8; SHORT_WORD];
+        for (l, b) in lower.iter_mut().zip(bytes) {
+            *l = b.to_ascii_lowercase();
+        }
+        return xxh3_64(&lower[..bytes.len()]);
+    }
+    h(lower_into(w, buf))
+}
+
+/// `h(&shape(w))`: the hash of the word's shape, built on the stack for short ASCII words.
+fn shape_hash(w: &str, buf: &mut String) -> u64 {
+    let bytes = w.as_bytes();
+    if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
+        let mut shape = [0u8; SHORT_WORD];
+        let (mut n, mut last, mut run) = (0, 0u8, 0);
+        for &b in bytes {
+            let s = match b {
+                b'A'..=b'Z' => b'X',
+                b'a'..=b'z' => b'x',
+                b'0'..=b'9' => b'd',
+                _ => b,
+            };
+            if s == last {
+                run += 1;
+            } else {
+                run = 1;
+                last = s;
+            }
+            if run <= 3 {
+                shape[n] = s;
+                n += 1;
+            }
+        }
+        return xxh3_64(&shape[..n]);
+    }
+    shape_into(w, buf);
+    h(buf)
+}
+
 fn prefix(s: &str, n: usize) -> &str {
     match s.char_indices().nth(n) {
         Some((i, _)) => &s[..i],
@@ -279,12 +326,9 @@ impl<'s> DocContext<'s> {
             .iter()
             .map(|sent| {
                 sent.iter()
-                    .map(|w| {
-                        shape_into(w, &mut shape_buf);
-                        TokenHashes {
-                            lower: h(lower_into(w, &mut buf)),
-                            shape: h(&shape_buf),
-                        }
+                    .map(|w| TokenHashes {
+                        lower: lower_hash(w, &mut buf),
+                        shape: shape_hash(w, &mut shape_buf),
                     })
                     .collect()
             })
@@ -469,6 +513,17 @@ pub fn doc_features(sentences: &[Vec<&str>], gaz: &Gazetteer) -> DocFeatures {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hash_fast_paths_match_the_string_versions(w in "[A-Za-z0-9.'&$\\-]{0,40}|\\PC{0,12}") {
+            let mut buf = String::new();
+            let want_lower = h(lower_into(&w, &mut buf));
+            prop_assert_eq!(lower_hash(&w, &mut buf), want_lower);
+            prop_assert_eq!(shape_hash(&w, &mut buf), h(&shape(&w)));
+        }
+    }
 
     #[test]
     fn shapes() {

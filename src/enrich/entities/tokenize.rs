@@ -32,100 +32,110 @@ fn keeps_period(word: &str) -> bool {
     if word.contains('.') || (letters == 1 && word.chars().count() == 1) {
         return true;
     }
-    let lower = word.to_ascii_lowercase();
-    ABBREVIATIONS.contains(&lower.as_str())
+    ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word))
+}
+
+/// The character starting at byte `i` of `text` and its length; `None` at the end. `i` must
+/// be a character boundary. ASCII, nearly every byte of English copy, is read directly.
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b.is_ascii() {
+        return Some((char::from(b), 1));
+    }
+    let c = text.get(i..)?.chars().next()?;
+    Some((c, c.len_utf8()))
 }
 
 /// Splits `text` into tokens.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::with_capacity(text.len() / 5);
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let n = chars.len();
-    let byte_at = |k: usize| if k < n { chars[k].0 } else { text.len() };
+    let after = |i: usize| char_at(text, i).map(|(c, _)| c);
     let mut k = 0;
-    while k < n {
-        let c = chars[k].1;
+    while let Some((c, c_len)) = char_at(text, k) {
         if c.is_whitespace() {
-            k += 1;
+            k += c_len;
             continue;
         }
         let start = k;
         if c.is_alphanumeric() {
-            let mut j = k + 1;
-            while j < n {
-                let d = chars[j].1;
-                let next = chars.get(j + 1).map(|x| x.1);
-                let prev = chars[j - 1].1;
-                if d.is_alphanumeric() || d == '\u{00AD}' {
+            let mut j = k + c_len;
+            let mut prev = c;
+            let bytes = text.as_bytes();
+            loop {
+                // Fast path: ASCII letters and digits, the bulk of every word.
+                if let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
+                    prev = char::from(b);
                     j += 1;
-                } else if d == '.' && next.is_some_and(char::is_alphanumeric) {
+                    continue;
+                }
+                let Some((d, d_len)) = char_at(text, j) else {
+                    break;
+                };
+                let next_at = j + d_len;
+                let next = char_at(text, next_at);
+                let next_char = next.map(|(x, _)| x);
+                let takes = if d.is_alphanumeric() || d == '\u{00AD}' {
+                    true
+                } else if d == '.' {
                     // U.S, 3.5, e.g, www.example
-                    j += 1;
-                } else if d == ','
-                    && prev.is_ascii_digit()
-                    && next.is_some_and(|x| x.is_ascii_digit())
-                {
-                    j += 1;
-                } else if is_apostrophe(d)
-                    && prev.is_alphabetic()
-                    && next.is_some_and(char::is_alphabetic)
-                {
-                    // O'Brien stays whole; Russia's and don't split below.
-                    let after = chars.get(j + 2).map(|x| x.1);
-                    let poss = next.is_some_and(|x| x == 's' || x == 'S')
-                        && !after.is_some_and(char::is_alphanumeric);
-                    let nt = next.is_some_and(|x| x == 't' || x == 'T') && prev == 'n';
-                    if poss || nt {
-                        break;
+                    next_char.is_some_and(char::is_alphanumeric)
+                } else if d == ',' {
+                    prev.is_ascii_digit() && next_char.is_some_and(|x| x.is_ascii_digit())
+                } else if is_apostrophe(d) {
+                    if !(prev.is_alphabetic() && next_char.is_some_and(char::is_alphabetic)) {
+                        false
+                    } else {
+                        // O'Brien stays whole; Russia's and don't split below.
+                        let later = next.and_then(|(_, n_len)| after(next_at + n_len));
+                        let poss = next_char.is_some_and(|x| x == 's' || x == 'S')
+                            && !later.is_some_and(char::is_alphanumeric);
+                        let nt = next_char.is_some_and(|x| x == 't' || x == 'T') && prev == 'n';
+                        if poss || nt {
+                            break;
+                        }
+                        true
                     }
-                    j += 1;
-                } else if d == '&' && prev.is_uppercase() && next.is_some_and(char::is_uppercase) {
-                    j += 1;
                 } else {
+                    d == '&' && prev.is_uppercase() && next_char.is_some_and(char::is_uppercase)
+                };
+                if !takes {
                     break;
                 }
+                prev = d;
+                j = next_at;
             }
             // currency prefixes: US$, A$, HK$
-            if j < n
-                && chars[j].1 == '$'
-                && chars[start..j].iter().all(|x| x.1.is_ascii_uppercase())
-            {
+            if bytes.get(j) == Some(&b'$') && bytes[start..j].iter().all(u8::is_ascii_uppercase) {
                 j += 1;
             }
             // keep the period of abbreviations and initials
-            if j < n && chars[j].1 == '.' {
-                let word = &text[byte_at(start)..byte_at(j)];
-                if keeps_period(word) {
-                    j += 1;
-                }
+            if bytes.get(j) == Some(&b'.') && keeps_period(&text[start..j]) {
+                j += 1;
             }
-            out.push(Token {
-                start: byte_at(start),
-                end: byte_at(j),
-            });
+            out.push(Token { start, end: j });
             k = j;
             continue;
         }
         if is_apostrophe(c) {
             // 's / 'S possessive clitic
-            let next = chars.get(k + 1).map(|x| x.1);
-            let after = chars.get(k + 2).map(|x| x.1);
+            let next = after(k + c_len);
             if next.is_some_and(|x| x == 's' || x == 'S')
-                && !after.is_some_and(char::is_alphanumeric)
+                && !after(k + c_len + 1).is_some_and(char::is_alphanumeric)
             {
                 out.push(Token {
-                    start: byte_at(k),
-                    end: byte_at(k + 2),
+                    start: k,
+                    end: k + c_len + 1,
                 });
-                k += 2;
+                k += c_len + 1;
                 continue;
             }
         }
         out.push(Token {
-            start: byte_at(k),
-            end: byte_at(k + 1),
+            start: k,
+            end: k + c_len,
         });
-        k += 1;
+        k += c_len;
     }
     out
 }
@@ -168,6 +178,129 @@ pub fn sentences(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    // The tokenizer as it was before it read bytes: a vector of every character first. Kept
+    // as the oracle of `same_tokens_as_the_character_vector_version`.
+    fn keeps_period_old(word: &str) -> bool {
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        if word.contains('.') || (letters == 1 && word.chars().count() == 1) {
+            return true;
+        }
+        let lower = word.to_ascii_lowercase();
+        ABBREVIATIONS.contains(&lower.as_str())
+    }
+
+    /// Splits `text` into tokens.
+    fn tokenize_by_chars(text: &str) -> Vec<Token> {
+        let mut out = Vec::with_capacity(text.len() / 5);
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let n = chars.len();
+        let byte_at = |k: usize| if k < n { chars[k].0 } else { text.len() };
+        let mut k = 0;
+        while k < n {
+            let c = chars[k].1;
+            if c.is_whitespace() {
+                k += 1;
+                continue;
+            }
+            let start = k;
+            if c.is_alphanumeric() {
+                let mut j = k + 1;
+                while j < n {
+                    let d = chars[j].1;
+                    let next = chars.get(j + 1).map(|x| x.1);
+                    let prev = chars[j - 1].1;
+                    if d.is_alphanumeric() || d == '\u{00AD}' {
+                        j += 1;
+                    } else if d == '.' && next.is_some_and(char::is_alphanumeric) {
+                        // U.S, 3.5, e.g, www.example
+                        j += 1;
+                    } else if d == ','
+                        && prev.is_ascii_digit()
+                        && next.is_some_and(|x| x.is_ascii_digit())
+                    {
+                        j += 1;
+                    } else if is_apostrophe(d)
+                        && prev.is_alphabetic()
+                        && next.is_some_and(char::is_alphabetic)
+                    {
+                        // O'Brien stays whole; Russia's and don't split below.
+                        let after = chars.get(j + 2).map(|x| x.1);
+                        let poss = next.is_some_and(|x| x == 's' || x == 'S')
+                            && !after.is_some_and(char::is_alphanumeric);
+                        let nt = next.is_some_and(|x| x == 't' || x == 'T') && prev == 'n';
+                        if poss || nt {
+                            break;
+                        }
+                        j += 1;
+                    } else if d == '&'
+                        && prev.is_uppercase()
+                        && next.is_some_and(char::is_uppercase)
+                    {
+                        j += 1;
+                    } else {
+                        break;
+                    }
+                }
+                // currency prefixes: US$, A$, HK$
+                if j < n
+                    && chars[j].1 == '$'
+                    && chars[start..j].iter().all(|x| x.1.is_ascii_uppercase())
+                {
+                    j += 1;
+                }
+                // keep the period of abbreviations and initials
+                if j < n && chars[j].1 == '.' {
+                    let word = &text[byte_at(start)..byte_at(j)];
+                    if keeps_period_old(word) {
+                        j += 1;
+                    }
+                }
+                out.push(Token {
+                    start: byte_at(start),
+                    end: byte_at(j),
+                });
+                k = j;
+                continue;
+            }
+            if is_apostrophe(c) {
+                // 's / 'S possessive clitic
+                let next = chars.get(k + 1).map(|x| x.1);
+                let after = chars.get(k + 2).map(|x| x.1);
+                if next.is_some_and(|x| x == 's' || x == 'S')
+                    && !after.is_some_and(char::is_alphanumeric)
+                {
+                    out.push(Token {
+                        start: byte_at(k),
+                        end: byte_at(k + 2),
+                    });
+                    k += 2;
+                    continue;
+                }
+            }
+            out.push(Token {
+                start: byte_at(k),
+                end: byte_at(k + 1),
+            });
+            k += 1;
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn same_tokens_as_the_character_vector_version(
+            text in "[A-Za-z0-9 .,'’&$\\-\u{ad}“”()éÉßİ\u{3000}\n]{0,40}"
+        ) {
+            prop_assert_eq!(tokenize(&text), tokenize_by_chars(&text));
+        }
+
+        #[test]
+        fn same_tokens_on_any_text(text in "\\PC{0,40}") {
+            prop_assert_eq!(tokenize(&text), tokenize_by_chars(&text));
+        }
+    }
 
     fn words(text: &str) -> Vec<&str> {
         tokenize(text)
