@@ -147,27 +147,25 @@ pub fn sentences(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
-    for i in 0..tokens.len() {
-        if i + 1 == tokens.len() {
-            break;
+    let word = |i: usize| &text[tokens[i].start..tokens[i].end];
+    let is_end = |w: &str| matches!(w, "." | "!" | "?");
+    let is_closing = |w: &str| matches!(w, "\"" | "”" | "’" | "'" | ")");
+    for i in 0..tokens.len().saturating_sub(1) {
+        let newline_break = bytes[tokens[i].end..tokens[i + 1].start].contains(&b'\n');
+        if !newline_break {
+            // Most tokens end nothing: decide that before looking at the next one.
+            let tok = word(i);
+            let ends = is_end(tok) || (is_closing(tok) && i > 0 && is_end(word(i - 1)));
+            if !ends {
+                continue;
+            }
+            let next = word(i + 1);
+            if next.chars().next().is_some_and(char::is_lowercase) || is_closing(next) {
+                continue;
+            }
         }
-        let gap = &bytes[tokens[i].end..tokens[i + 1].start];
-        let newline_break = gap.iter().filter(|&&b| b == b'\n').count() >= 1;
-        let tok = &text[tokens[i].start..tokens[i].end];
-        let next = &text[tokens[i + 1].start..tokens[i + 1].end];
-        let closing = matches!(tok, "\"" | "”" | "’" | "'" | ")");
-        let prev_end = i > 0
-            && matches!(
-                &text[tokens[i - 1].start..tokens[i - 1].end],
-                "." | "!" | "?"
-            );
-        let ends = matches!(tok, "." | "!" | "?") || (closing && prev_end);
-        let next_lower = next.chars().next().is_some_and(char::is_lowercase);
-        let next_closing = matches!(next, "\"" | "”" | "’" | "'" | ")");
-        if newline_break || (ends && !next_lower && !next_closing) {
-            out.push(start..i + 1);
-            start = i + 1;
-        }
+        out.push(start..i + 1);
+        start = i + 1;
     }
     if start < tokens.len() {
         out.push(start..tokens.len());
@@ -288,7 +286,45 @@ mod tests {
         out
     }
 
+    fn sentences_old(text: &str, tokens: &[Token]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = text.as_bytes();
+        for i in 0..tokens.len() {
+            if i + 1 == tokens.len() {
+                break;
+            }
+            let gap = &bytes[tokens[i].end..tokens[i + 1].start];
+            let newline_break = gap.iter().filter(|&&b| b == b'\n').count() >= 1;
+            let tok = &text[tokens[i].start..tokens[i].end];
+            let next = &text[tokens[i + 1].start..tokens[i + 1].end];
+            let closing = matches!(tok, "\"" | "”" | "’" | "'" | ")");
+            let prev_end = i > 0
+                && matches!(
+                    &text[tokens[i - 1].start..tokens[i - 1].end],
+                    "." | "!" | "?"
+                );
+            let ends = matches!(tok, "." | "!" | "?") || (closing && prev_end);
+            let next_lower = next.chars().next().is_some_and(char::is_lowercase);
+            let next_closing = matches!(next, "\"" | "”" | "’" | "'" | ")");
+            if newline_break || (ends && !next_lower && !next_closing) {
+                out.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < tokens.len() {
+            out.push(start..tokens.len());
+        }
+        out
+    }
+
     proptest! {
+        #[test]
+        fn same_sentences_as_before(text in "[A-Za-z .!?\"”’')\n]{0,60}") {
+            let toks = tokenize(&text);
+            prop_assert_eq!(sentences(&text, &toks), sentences_old(&text, &toks));
+        }
+
         #[test]
         fn same_tokens_as_the_character_vector_version(
             text in "[A-Za-z0-9 .,'’&$\\-\u{ad}“”()éÉßİ\u{3000}\n]{0,40}"
