@@ -313,6 +313,19 @@ pub(crate) struct Ctx {
     pub max_nodes: u32,
 }
 
+#[cfg(test)]
+impl Ctx {
+    /// UTC, nesting up to 256 and 10,000 nodes: the limits the unit tests are written for.
+    pub(crate) fn for_tests() -> Self {
+        use chrono::Offset;
+        Self {
+            tz: Utc.fix(),
+            max_depth: 256,
+            max_nodes: 10_000,
+        }
+    }
+}
+
 /// Format detection and dispatch, built once.
 #[derive(Debug, Clone)]
 pub struct Decoder {

@@ -275,14 +275,9 @@ pub(crate) fn html_blocks(html: &str, ctx: &Ctx) -> BodyOut {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Offset, Utc};
 
     fn ctx() -> Ctx {
-        Ctx {
-            tz: Utc.fix(),
-            max_depth: 256,
-            max_nodes: 10_000,
-        }
+        Ctx::for_tests()
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! to the XML entities, character references and the HTML names NITF uses without declaring.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use quick_xml::events::attributes::Attribute as RawAttribute;
 use quick_xml::events::{BytesStart, Event};
@@ -19,8 +20,8 @@ use quick_xml::Reader;
 use super::{entities, prolog_doctype};
 use crate::decode::{Ctx, DecodeError};
 
-/// Marks "no node" in the child and sibling links. The document node (index 0) is never a
-/// child or sibling, so 0 would do too, but a named value reads better.
+/// Marks "no node" in the child and sibling links: index 0, the document node, which is never
+/// anyone's child or sibling. `Node::text` relies on it not being a text node either.
 const NONE: u32 = 0;
 
 /// A parsed document: node 0 is the document itself, its one element child the root.
@@ -123,9 +124,10 @@ impl<'a, 't> Node<'a, 't> {
         let data = self.data();
         match data.kind {
             Kind::Text => Some(&data.text),
+            // With no children `first_child` is NONE, the document node, which is not text.
             _ => {
-                let first = self.doc.nodes.get(data.first_child as usize)?;
-                (data.first_child != NONE && first.kind == Kind::Text).then_some(&*first.text)
+                let first = &self.doc.nodes[data.first_child as usize];
+                (first.kind == Kind::Text).then_some(&*first.text)
             }
         }
     }
@@ -192,13 +194,42 @@ impl<'t, 'c> Builder<'t, 'c> {
     }
 
     fn run(mut self) -> Result<Document<'t>, DecodeError> {
-        let base = self.skip_doctype()?;
-        let mut reader = Reader::from_str(&self.text[base..]);
-        // Defaults spelled out because correctness depends on them.
+        // A prolog DOCTYPE is cut out: the text before it and the text after it are read
+        // as two runs of the reader.
+        match self.doctype()? {
+            Some(span) => {
+                self.read(0..span.start)?;
+                self.read(span.end..self.text.len())?;
+            }
+            None => self.read(0..self.text.len())?,
+        }
+        if let Some(&open) = self.open.get(1) {
+            let name = self.doc.nodes[open as usize].name;
+            return Err(self.malformed(
+                format!("<{name}> is not closed before the end of the document"),
+                self.text.len(),
+            ));
+        }
+        if self.doc.root_element == NONE {
+            return Err(self.malformed("no root element".into(), self.text.len()));
+        }
+        self.doc.nodes[0].subtree_end = self.node_count();
+        Ok(self.doc)
+    }
+
+    /// Reads `text[span]` event by event into the tree.
+    fn read(&mut self, span: Range<usize>) -> Result<(), DecodeError> {
+        let base = span.start;
+        let mut reader = Reader::from_str(&self.text[span]);
+        // Spelled out because correctness depends on them (they are quick-xml's defaults):
+        // end tags must match, `<a/>` stays one event, text is not trimmed, a bare `&` and
+        // an unmatched end tag are errors.
         let config = reader.config_mut();
         config.check_end_names = true;
         config.expand_empty_elements = false;
         config.trim_text(false);
+        config.allow_dangling_amp = false;
+        config.allow_unmatched_ends = false;
         loop {
             let at = base + usize::try_from(reader.buffer_position()).unwrap_or(0);
             let event = reader.read_event().map_err(|e| {
@@ -221,14 +252,16 @@ impl<'t, 'c> Builder<'t, 'c> {
                     self.doc.nodes[id as usize].subtree_end = id + 1;
                 }
                 Event::End(_) => {
-                    // quick-xml has checked that the name matches the open element.
-                    if let Some(id) = self.open.pop() {
+                    // quick-xml has checked that the name matches the innermost open
+                    // element, so the document node at the bottom is never popped.
+                    if self.open.len() > 1 {
+                        let id = self.open.pop().unwrap_or(NONE);
                         let end = self.node_count();
                         self.doc.nodes[id as usize].subtree_end = end;
                     }
                 }
-                Event::Text(raw) => self.text_piece(self.input(&raw), at)?,
-                Event::CData(raw) => self.text_piece(self.input(&raw), at)?,
+                Event::Text(raw) => self.input_text(&raw, at)?,
+                Event::CData(raw) => self.input_text(&raw, at)?,
                 Event::GeneralRef(name) => {
                     let name = self.input(&name);
                     let Some(c) = entities::resolve(&name) else {
@@ -236,37 +269,25 @@ impl<'t, 'c> Builder<'t, 'c> {
                             self.malformed(format!("unknown entity reference &{name};"), at)
                         );
                     };
-                    self.text_piece(Cow::Owned(c.into()), at)?;
+                    // As written: `&#13;` stays a carriage return.
+                    self.append_text(c.encode_utf8(&mut [0; 4]), None, at)?;
                 }
                 Event::DocType(_) => {
                     let message = "DOCTYPE must come once, before the root element";
                     return Err(self.malformed(message.into(), at));
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Eof => break,
+                Event::Eof => return Ok(()),
             }
         }
-        if let Some(&open) = self.open.get(1) {
-            let name = self.doc.nodes[open as usize].name;
-            return Err(self.malformed(
-                format!("<{name}> is not closed before the end of the document"),
-                self.text.len(),
-            ));
-        }
-        if self.doc.root_element == NONE {
-            return Err(self.malformed("no root element".into(), self.text.len()));
-        }
-        self.doc.nodes[0].subtree_end = self.node_count();
-        Ok(self.doc)
     }
 
-    /// Checks the prolog's DOCTYPE and returns where reading starts: after it, or at 0.
-    /// A DOCTYPE naming an external DTD (as NITF files do) is skipped unread; entity
-    /// declarations in an internal subset are refused, so billion-laughs documents never
-    /// expand.
-    fn skip_doctype(&self) -> Result<usize, DecodeError> {
+    /// The prolog's DOCTYPE, which is not read: NITF files name an external DTD that is
+    /// never fetched. Entity declarations in an internal subset are refused, so
+    /// billion-laughs documents never expand.
+    fn doctype(&self) -> Result<Option<Range<usize>>, DecodeError> {
         match prolog_doctype(self.text) {
-            None => Ok(0),
+            None => Ok(None),
             Some(Err(start)) => Err(self.malformed("DOCTYPE is not closed".into(), start)),
             Some(Ok(span)) => {
                 let decl = &self.text.as_bytes()[span.clone()];
@@ -277,7 +298,7 @@ impl<'t, 'c> Builder<'t, 'c> {
                         "DTD entity declarations are refused (no entity expansion)".into(),
                         span.start + p,
                     )),
-                    None => Ok(span.end),
+                    None => Ok(Some(span)),
                 }
             }
         }
@@ -370,13 +391,14 @@ impl<'t, 'c> Builder<'t, 'c> {
         }))
     }
 
-    /// Resolves references and turns each whitespace character into a space, as XML's
-    /// attribute-value normalisation does (a `&#10;` reference stays a line feed).
+    /// Resolves references and normalises the literal text as XML does for attribute
+    /// values: a `\r\n` pair or any single tab, line feed or carriage return becomes one
+    /// space. Characters written as references (`&#10;`) are kept as they are.
     fn attribute_value(&self, raw: &str, at: usize) -> Result<String, DecodeError> {
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
         while let Some(amp) = rest.find('&') {
-            out.extend(rest[..amp].chars().map(space_for_whitespace));
+            push_attribute_literal(&mut out, &rest[..amp]);
             let after = &rest[amp + 1..];
             let resolved = after
                 .find(';')
@@ -387,17 +409,41 @@ impl<'t, 'c> Builder<'t, 'c> {
             out.push(c);
             rest = &after[semi + 1..];
         }
-        out.extend(rest.chars().map(space_for_whitespace));
+        push_attribute_literal(&mut out, rest);
         Ok(out)
     }
 
+    /// Text or CDATA from the input, line ends normalised. The reader splits text only at
+    /// `&` and `<`, so a `\r\n` pair is never split between two pieces.
+    fn input_text(&mut self, raw: &[u8], at: usize) -> Result<(), DecodeError> {
+        let text = self.input(raw);
+        if memchr::memchr(b'\r', text.as_bytes()).is_some() {
+            self.append_text(&normalise_line_ends(&text), None, at)
+        } else {
+            match text {
+                Cow::Borrowed(input) => self.append_text(input, Some(input), at),
+                Cow::Owned(copy) => self.append_text(&copy, None, at),
+            }
+        }
+    }
+
     /// Adds text to the innermost open element, merging with a text node just before it.
-    fn text_piece(&mut self, piece: Cow<'t, str>, at: usize) -> Result<(), DecodeError> {
-        if piece.is_empty() {
+    /// `borrowed` is the same text as a slice of the input, when it is one: a new text node
+    /// then borrows it instead of copying.
+    fn append_text(
+        &mut self,
+        text: &str,
+        borrowed: Option<&'t str>,
+        at: usize,
+    ) -> Result<(), DecodeError> {
+        if text.is_empty() {
             return Ok(());
         }
         if self.open.len() == 1 {
-            if piece.trim().is_empty() {
+            if text
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
                 return Ok(());
             }
             return Err(self.malformed("text outside the root element".into(), at));
@@ -405,19 +451,11 @@ impl<'t, 'c> Builder<'t, 'c> {
         let parent = *self.open.last().unwrap_or(&0) as usize;
         let last = self.doc.nodes[parent].last_child as usize;
         if last != NONE as usize && self.doc.nodes[last].kind == Kind::Text {
-            let text = self.doc.nodes[last].text.to_mut();
-            text.push_str(&piece);
-            if piece.contains('\r') {
-                *text = normalise_line_ends(text);
-            }
+            self.doc.nodes[last].text.to_mut().push_str(text);
             return Ok(());
         }
-        let piece = if piece.contains('\r') {
-            Cow::Owned(normalise_line_ends(&piece))
-        } else {
-            piece
-        };
-        let id = self.push(NodeData::new(Kind::Text, "", piece), at)?;
+        let text = borrowed.map_or_else(|| Cow::Owned(text.to_string()), Cow::Borrowed);
+        let id = self.push(NodeData::new(Kind::Text, "", text), at)?;
         self.doc.nodes[id as usize].subtree_end = id + 1;
         Ok(())
     }
@@ -446,17 +484,30 @@ fn local(qname: &str) -> &str {
     qname.rsplit(':').next().unwrap_or(qname)
 }
 
-fn space_for_whitespace(c: char) -> char {
-    if matches!(c, '\t' | '\n' | '\r') {
-        ' '
-    } else {
-        c
+/// Appends literal attribute text with its line ends and whitespace characters as spaces.
+fn push_attribute_literal(out: &mut String, literal: &str) {
+    let mut chars = literal.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\t' | '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
     }
 }
 
 /// XML reads `\r\n` and a lone `\r` as `\n`.
 fn normalise_line_ends(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(cr) = rest.find('\r') {
+        out.push_str(&rest[..cr]);
+        out.push('\n');
+        rest = &rest[cr + 1..];
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -478,14 +529,9 @@ fn line_and_column(text: &str, position: usize) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Offset, Utc};
 
     fn ctx() -> Ctx {
-        Ctx {
-            tz: Utc.fix(),
-            max_depth: 256,
-            max_nodes: 10_000,
-        }
+        Ctx::for_tests()
     }
 
     fn parse_ok(text: &str) -> Document<'_> {
@@ -526,8 +572,16 @@ mod tests {
             ),
             ("<a>caf&eacute;&nbsp;&mdash;</a>", r#"a("café\u{a0}—")"#),
             ("<a>l1\r\nl2\rl3</a>", r#"a("l1\nl2\nl3")"#),
+            // Line ends are normalised in the text as written, not in references.
+            (
+                "<a>l1&#13;&#10;l2\r\n&amp;\r\n</a>",
+                r#"a("l1\r\nl2\n&\n")"#,
+            ),
+            // Comments do not split text: `text()` sees all of it.
+            ("<a>1<!-- c -->2</a>", r#"a("12")"#),
             // Attribute values: references resolved, whitespace characters become spaces.
             ("<a b='x&amp;y&#10;\tz'/>", "a[b=x&y\n z]()"),
+            ("<a b='x\r\ny\rz'/>", "a[b=x y z]()"),
             (
                 "<?xml version='1.0'?>\n<!DOCTYPE nitf SYSTEM \"nitf>3.6.dtd\">\n<nitf/>\n",
                 "nitf()",
@@ -536,6 +590,17 @@ mod tests {
             let doc = parse_ok(text);
             assert_eq!(shape(doc.root_element()), want, "{text}");
         }
+    }
+
+    /// Regression: each carriage return used to re-normalise the whole text node gathered
+    /// so far, so a megabyte of `&#13;` references took quadratic time.
+    #[test]
+    fn many_references_in_one_text_node() {
+        let text = format!("<a>{}</a>", "&#13;x\r\n".repeat(100_000));
+        let doc = parse_ok(&text);
+        let node = doc.root_element().children().next().unwrap();
+        assert_eq!(node.text().map(str::len), Some(300_000));
+        assert!(node.text().unwrap().starts_with("\rx\n\rx\n"));
     }
 
     #[test]
@@ -597,6 +662,7 @@ mod tests {
             ("<a><!DOCTYPE x></a>", (1, 4)),
             ("<!DOCTYPE a><!DOCTYPE b><a/>", (1, 13)),
             ("<!DOCTYPE a [ ", (1, 1)),
+            ("junk <!DOCTYPE a><a/>", (1, 1)),
             ("  ", (1, 3)),
             ("<é>\n\u{e9}<", (2, 2)),
         ] {

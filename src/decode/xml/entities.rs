@@ -123,9 +123,14 @@ pub(crate) fn resolve(name: &str) -> Option<char> {
         "apos" => Some('\''),
         _ => {
             if let Some(number) = name.strip_prefix('#') {
+                // Digits only: Rust's integer parsers would also take a sign (`&#+65;`).
                 let code = match number.strip_prefix(['x', 'X']) {
-                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                    None => number.parse().ok(),
+                    Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                        u32::from_str_radix(hex, 16).ok()
+                    }
+                    Some(_) => None,
+                    None if number.bytes().all(|b| b.is_ascii_digit()) => number.parse().ok(),
+                    None => None,
                 };
                 // NUL is not an XML character, even as a reference.
                 code.filter(|&c| c != 0).and_then(char::from_u32)
@@ -185,6 +190,9 @@ mod tests {
             ("#xD800", None),
             ("#", None),
             ("#x", None),
+            ("#+65", None),
+            ("#x+41", None),
+            ("#-1", None),
             ("bogus", None),
             ("", None),
         ] {
