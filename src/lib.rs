@@ -20,6 +20,7 @@
 //! | [`normalise`] | one file per clean-up concern: unicode, layout, MT repair |
 //! | [`enrich`] | one file per enrichment stage |
 //! | [`encode`] | `Story` → event JSON |
+//! | [`hash`] | the hasher for keys that already are hashes |
 //! | [`telemetry`] | logs and counters |
 //! | [`demo`] | `copydesk demo` on an embedded broker |
 //! | [`bench`] | `copydesk bench`: throughput, latency and RSS against a real broker, with baselines |
@@ -32,6 +33,7 @@ pub mod decode;
 pub mod demo;
 pub mod encode;
 pub mod enrich;
+pub mod hash;
 pub mod kafka;
 pub mod normalise;
 pub mod pipeline;

@@ -22,9 +22,10 @@
 //! another are kept, scores scaled so that the best is 1.0.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 
+use crate::hash::IdHasher;
 use crate::normalise::Lexicon;
 use crate::pipeline::{Stage, StageError};
 use crate::story::{BlockKind, Entity, EntityKind, Keyword, KeywordKind, Story};
@@ -95,24 +96,6 @@ able around certain clear different especially following full good great high im
 large less little long major main many new old other possible real recent right small
 strong sure top true various whole wide
 ";
-
-/// A `Hasher` for keys that already are 64-bit hashes.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
 
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 

@@ -22,11 +22,12 @@
 //! any headless story.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{fold_quotes_char, is_double_quote, record};
+use crate::hash::IdHasher;
 use crate::pipeline::{Stage, StageError};
 use crate::story::{Block, BlockKind, Media, Story};
 
@@ -438,29 +439,6 @@ fn is_headline_like(text: &str) -> bool {
         && parse_media_line(text).is_none()
 }
 
-/// Hashes a [`paragraph_key`], which is already a hash, by taking its low 64 bits: the
-/// default SipHash would hash it a second time.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u128` is used; this keeps any other input hashed, not ignored.
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u128(&mut self, key: u128) {
-        // Truncation intended: the low half of a 128-bit hash is a 64-bit hash.
-        self.0 = key as u64;
-    }
-}
-
 /// Case-, quote- and whitespace-folded 128-bit hash for duplicate detection (`buf` is
 /// scratch space reused across paragraphs; a collision between two different paragraphs of
 /// one story is astronomically unlikely).
@@ -581,7 +559,7 @@ impl Stage for Layout {
         let (mut meta_date, mut bare_date) = (None, None);
         let mut in_header = true;
         let mut dateline_checked = story.dateline.is_some();
-        let mut seen: HashSet<u128, BuildHasherDefault<KeyHasher>> = HashSet::default();
+        let mut seen: HashSet<u128, BuildHasherDefault<IdHasher>> = HashSet::default();
         let mut key_buf = Vec::new();
         let mut offset = 0;
         let total = blocks.len();

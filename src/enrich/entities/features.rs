@@ -9,7 +9,7 @@ use std::ops::Range;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::gazetteer::{flag, Gazetteer};
-use super::perceptron::IdHasher;
+use crate::hash::IdHasher;
 
 /// Mixes two hashes into one (order-sensitive).
 #[inline]
@@ -34,10 +34,8 @@ pub fn shape(word: &str) -> String {
 /// [`shape`] into a reused buffer.
 fn shape_into(word: &str, out: &mut String) {
     out.clear();
-    let mut last = '\0';
-    let mut run = 0;
-    for c in word.chars() {
-        let s = if c.is_uppercase() {
+    let class = |c: char| {
+        if c.is_uppercase() {
             'X'
         } else if c.is_lowercase() {
             'x'
@@ -45,15 +43,25 @@ fn shape_into(word: &str, out: &mut String) {
             'd'
         } else {
             c
-        };
-        if s == last {
+        }
+    };
+    capped_runs(word.chars().map(class), |s| out.push(s));
+}
+
+/// Passes on the shape classes of a word, keeping at most three of each run.
+#[inline]
+fn capped_runs<T: PartialEq + Copy>(classes: impl Iterator<Item = T>, mut keep: impl FnMut(T)) {
+    let mut last = None;
+    let mut run = 0;
+    for s in classes {
+        if last == Some(s) {
             run += 1;
         } else {
             run = 1;
-            last = s;
+            last = Some(s);
         }
         if run <= 3 {
-            out.push(s);
+            keep(s);
         }
     }
 }
@@ -91,26 +99,18 @@ fn lower_hash(w: &str, buf: &mut String) -> u64 {
 fn shape_hash(w: &str, buf: &mut String) -> u64 {
     let bytes = w.as_bytes();
     if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
+        let class = |b: &u8| match b {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            _ => *b,
+        };
         let mut shape = [0u8; SHORT_WORD];
-        let (mut n, mut last, mut run) = (0, 0u8, 0);
-        for &b in bytes {
-            let s = match b {
-                b'A'..=b'Z' => b'X',
-                b'a'..=b'z' => b'x',
-                b'0'..=b'9' => b'd',
-                _ => b,
-            };
-            if s == last {
-                run += 1;
-            } else {
-                run = 1;
-                last = s;
-            }
-            if run <= 3 {
-                shape[n] = s;
-                n += 1;
-            }
-        }
+        let mut n = 0;
+        capped_runs(bytes.iter().map(class), |s| {
+            shape[n] = s;
+            n += 1;
+        });
         return xxh3_64(&shape[..n]);
     }
     shape_into(w, buf);

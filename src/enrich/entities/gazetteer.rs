@@ -9,8 +9,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::features::lower_into;
-use super::perceptron::IdHasher;
 use super::tokenize::tokenize;
+use crate::hash::IdHasher;
 
 /// A fast hasher for string keys (xxh3 of the bytes; the table is not exposed to untrusted
 /// key choice beyond story text, and lookups are read-only).

@@ -2,9 +2,10 @@
 //! binary model format (quantised 16-bit weights keyed by 64-bit feature hashes).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use super::features::{mix, SentFeatures, TokenHashes};
+use crate::hash::IdHasher;
 
 /// The tag set: O plus B-/I- for person, organisation, place and other names.
 pub const TAGS: [&str; 9] = [
@@ -25,24 +26,6 @@ pub fn allowed(prev: usize, t: usize) -> bool {
     }
     // t is I-X; B-X is t - 1
     prev == t || prev == t - 1
-}
-
-/// Hasher for keys that already are hashes.
-#[derive(Default, Clone, Copy)]
-pub struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
 
 type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
