@@ -1,11 +1,15 @@
 //! Encode: [`Story`] → event JSON (`copydesk.event/1`): a ninjs 3.1 object plus the
 //! enrichment envelope, source and processing provenance (see DESIGN.md "The output event").
 
+mod ninjs;
+
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+
+pub use ninjs::{ninjs, Ninjs};
 
 use crate::pipeline::Source;
-use crate::story::{PubStatus, Story};
+use crate::story::Story;
 
 /// Schema identifier written into every event and into the `copydesk.schema` header.
 pub const EVENT_SCHEMA: &str = "copydesk.event/1";
@@ -85,199 +89,13 @@ fn urn_escape(id: &str) -> String {
     out
 }
 
-/// Builds the ninjs 3.1 object. Only properties the schema knows are written.
-pub fn ninjs(story: &Story, id: &str) -> Value {
-    let mut n = Map::new();
-    n.insert(
-        "uri".into(),
-        json!(format!("urn:copydesk:story:{}", urn_escape(id))),
-    );
-    n.insert("type".into(), json!("text"));
-    if let Some(v) = &story.version {
-        n.insert("version".into(), json!(v));
-    }
-    if let Some(t) = &story.first_created {
-        n.insert("firstCreated".into(), json!(rfc3339(t)));
-    }
-    if let Some(t) = &story.version_created {
-        n.insert("versionCreated".into(), json!(rfc3339(t)));
-    }
-    if let Some(t) = &story.embargoed_until {
-        n.insert("embargoedUntil".into(), json!(rfc3339(t)));
-    }
-    let status = match story.pub_status {
-        PubStatus::Usable => "usable",
-        PubStatus::Withheld => "withheld",
-        PubStatus::Canceled => "canceled",
-    };
-    n.insert("pubStatus".into(), json!(status));
-    if let Some(u) = story.urgency {
-        n.insert("urgency".into(), json!(u));
-    }
-    // the declared language; when the wire declared none, the detected one (also in
-    // enrichment.language, with its confidence)
-    let language = story.declared_language.as_deref().or(story
-        .enrichment
-        .language
-        .as_ref()
-        .map(|l| l.code.as_str()));
-    if let Some(lang) = language {
-        n.insert("language".into(), json!(lang));
-    }
-    if let Some(h) = &story.headline {
-        n.insert("headlines".into(), json!([{"role": "main", "value": h}]));
-    }
-    n.insert(
-        "bodies".into(),
-        json!([{"role": "main", "contentType": "text/plain", "value": story.body_text()}]),
-    );
-    if let Some(b) = &story.byline {
-        n.insert("by".into(), json!(b));
-    }
-    if let Some(s) = &story.slugline {
-        n.insert("slugline".into(), json!(s));
-    }
-    if let Some(l) = &story.located {
-        n.insert("located".into(), json!(l));
-    }
-    if !story.ed_notes.is_empty() {
-        n.insert("edNote".into(), json!(story.ed_notes.join("\n")));
-    }
-    insert_subjects(story, &mut n);
-    if let Some(summary) = &story.enrichment.summary {
-        n.insert(
-            "descriptions".into(),
-            json!([{"role": "summary", "contentType": "text/plain", "value": summary}]),
-        );
-    }
-    if !story.media.is_empty() {
-        let assoc: Vec<Value> = story
-            .media
-            .iter()
-            .map(|m| {
-                let mut a = Map::new();
-                a.insert("name".into(), json!(m.name));
-                a.insert("type".into(), json!(m.kind));
-                // ninjs requires a uri on every association; media without a link get one
-                // scoped to the story.
-                let uri = m.uri.clone().unwrap_or_else(|| {
-                    format!(
-                        "urn:copydesk:story:{}:media:{}",
-                        urn_escape(id),
-                        urn_escape(&m.name)
-                    )
-                });
-                a.insert("uri".into(), json!(uri));
-                if let Some(credit) = &m.credit {
-                    a.insert("copyrightHolder".into(), json!(credit));
-                }
-                if let Some(caption) = &m.caption {
-                    a.insert(
-                        "descriptions".into(),
-                        json!([{"role": "caption", "value": caption}]),
-                    );
-                }
-                Value::Object(a)
-            })
-            .collect();
-        n.insert("associations".into(), Value::Array(assoc));
-    }
-    insert_entities(story, &mut n);
-    Value::Object(n)
-}
-
-/// ninjs `subjects`: the provider's declared subjects (a declared Media Topic code is
-/// written as the resolved topic instead), the Media Topics found (`uri`, `name`,
-/// `relevance`, `confidence`; `creator` copydesk, or provider when declared) and the
-/// keywords (`rel: keyword`, relevance = score × 100): ninjs has no keywords property, and
-/// IPTC's own examples carry keywords as subjects.
-fn insert_subjects(story: &Story, n: &mut Map<String, Value>) {
-    use crate::enrich::topics::{Vocabulary, CREATOR, MEDIATOPIC_URI};
-    let topics = &story.enrichment.topics;
-    let mut subjects = Vec::new();
-    for s in &story.declared_subjects {
-        let mapped = !topics.is_empty()
-            && Vocabulary::get()
-                .declared_code(s)
-                .is_some_and(|code| topics.iter().any(|t| t.code == code));
-        if !mapped {
-            subjects.push(json!({"name": s, "creator": "provider"}));
-        }
-    }
-    for t in topics {
-        subjects.push(json!({
-            "uri": format!("{MEDIATOPIC_URI}{}", t.code),
-            "name": t.name,
-            "relevance": t.relevance,
-            "confidence": t.confidence,
-            "creator": if t.provider { "provider" } else { CREATOR },
-        }));
-    }
-    for k in &story.enrichment.keywords {
-        // Scores are 0.0–1.0; clamped before the cast.
-        let relevance = (k.score * 100.0).round().clamp(0.0, 100.0) as u8;
-        subjects.push(json!({
-            "name": k.text,
-            "rel": "keyword",
-            "relevance": relevance,
-            "creator": CREATOR,
-        }));
-    }
-    if !subjects.is_empty() {
-        n.insert("subjects".into(), Value::Array(subjects));
-    }
-}
-
-/// ninjs `people`, `organisations` and `places` from the named entities (only the
-/// properties the ninjs 3.1 schema allows: name, rel, uri, geoJSON).
-fn insert_entities(story: &Story, n: &mut Map<String, Value>) {
-    use crate::story::EntityKind;
-    let (mut people, mut orgs, mut places) = (Vec::new(), Vec::new(), Vec::new());
-    for e in story.enrichment.entities.iter().filter(|e| e.named) {
-        match e.kind {
-            EntityKind::Person => people.push(json!({"name": e.name, "rel": "mentioned"})),
-            EntityKind::Organisation => orgs.push(json!({"name": e.name, "rel": "mentioned"})),
-            EntityKind::Place => {
-                let mut p = Map::new();
-                p.insert("name".into(), json!(e.name));
-                p.insert("rel".into(), json!("mentioned"));
-                let resolved = e
-                    .geonames_id
-                    .and_then(|id| story.enrichment.places.iter().find(|p| p.geonames_id == id));
-                if let Some(place) = resolved {
-                    p.insert(
-                        "uri".into(),
-                        json!(format!("https://sws.geonames.org/{}/", place.geonames_id)),
-                    );
-                    if let (Some(lat), Some(lon)) = (place.lat, place.lon) {
-                        p.insert(
-                            "geoJSON".into(),
-                            json!({"type": "Point", "coordinates": [lon, lat]}),
-                        );
-                    }
-                }
-                places.push(Value::Object(p));
-            }
-        }
-    }
-    for (key, list) in [
-        ("people", people),
-        ("organisations", orgs),
-        ("places", places),
-    ] {
-        if !list.is_empty() {
-            n.insert(key.into(), Value::Array(list));
-        }
-    }
-}
-
 /// The event as borrowed views of the story, serialised directly: the enrichment (most of
 /// an event's bytes) never becomes a `serde_json::Value` tree.
 #[derive(serde::Serialize)]
 struct EventView<'a> {
     schema: &'static str,
     id: &'a str,
-    ninjs: Value,
+    ninjs: Ninjs<'a>,
     enrichment: EnrichmentView<'a>,
     source: SourceView<'a>,
     processing: ProcessingView,
@@ -401,7 +219,7 @@ pub fn encode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::story::Block;
+    use crate::story::{Block, PubStatus};
 
     #[test]
     fn uri_is_escaped() {
