@@ -83,7 +83,7 @@ const SHORT_WORD: usize = 32;
 
 /// `h(lower_into(w, buf))`: the hash of the lower-cased word. Short ASCII words (nearly all)
 /// are lower-cased into a stack array instead of the `String`.
-fn lower_hash(w: &str, buf: &mut String) -> u64 {
+pub fn lower_hash(w: &str, buf: &mut String) -> u64 {
     let bytes = w.as_bytes();
     if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
         let mut lower = [0u8; SHORT_WORD];
@@ -118,6 +118,10 @@ fn shape_hash(w: &str, buf: &mut String) -> u64 {
 }
 
 fn prefix(s: &str, n: usize) -> &str {
+    // ASCII (nearly every word): characters are bytes
+    if s.is_ascii() {
+        return &s[..n.min(s.len())];
+    }
     match s.char_indices().nth(n) {
         Some((i, _)) => &s[..i],
         None => s,
@@ -125,13 +129,17 @@ fn prefix(s: &str, n: usize) -> &str {
 }
 
 fn suffix(s: &str, n: usize) -> &str {
+    if s.is_ascii() {
+        return &s[s.len().saturating_sub(n)..];
+    }
     let count = s.chars().count();
     if count <= n {
         return s;
     }
     match s.char_indices().nth(count - n) {
         Some((i, _)) => &s[i..],
-        None => s,
+        // only when n = 0: the empty suffix
+        None => "",
     }
 }
 
@@ -317,8 +325,9 @@ fn is_name_particle(w: &str) -> bool {
 impl<'s> DocContext<'s> {
     /// Reads the document given as sentences of words.
     pub fn new(sentences: &'s [Vec<&'s str>], gaz: &Gazetteer) -> Self {
-        let mut lower_seen = IdSet::default();
-        let mut cap_mid = IdSet::default();
+        let tokens: usize = sentences.iter().map(Vec::len).sum();
+        let mut lower_seen = IdSet::with_capacity_and_hasher(tokens, Default::default());
+        let mut cap_mid = IdSet::with_capacity_and_hasher(tokens / 4, Default::default());
         let mut buf = String::with_capacity(32);
         let mut shape_buf = String::with_capacity(32);
         let titled: Vec<bool> = sentences.iter().map(|s| title_case(s)).collect();
@@ -344,7 +353,16 @@ impl<'s> DocContext<'s> {
                 }
             }
         }
-        let flags: Vec<Vec<u16>> = sentences.iter().map(|s| gaz.flags(s)).collect();
+        let mut lower = Vec::new();
+        let flags: Vec<Vec<u16>> = sentences
+            .iter()
+            .zip(&hashes)
+            .map(|(s, hs)| {
+                lower.clear();
+                lower.extend(hs.iter().map(|t| t.lower));
+                gaz.flags_with(s, &lower)
+            })
+            .collect();
         let cannot_begin = sentences
             .iter()
             .zip(&flags)
@@ -522,6 +540,15 @@ mod tests {
             let want_lower = h(lower_into(&w, &mut buf));
             prop_assert_eq!(lower_hash(&w, &mut buf), want_lower);
             prop_assert_eq!(shape_hash(&w, &mut buf), h(&shape(&w)));
+        }
+
+        #[test]
+        fn affixes_are_whole_characters(w in "[A-Za-z0-9.'&$\\-]{0,12}|\\PC{0,12}", n in 0usize..6) {
+            let chars: Vec<char> = w.chars().collect();
+            let want_prefix: String = chars.iter().take(n).collect();
+            let want_suffix: String = chars[chars.len().saturating_sub(n)..].iter().collect();
+            prop_assert_eq!(prefix(&w, n), want_prefix.as_str());
+            prop_assert_eq!(suffix(&w, n), want_suffix.as_str());
         }
     }
 

@@ -8,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::features::lower_into;
+use super::features::lower_hash;
 use super::tokenize::tokenize;
 use crate::hash::IdHasher;
 
@@ -31,6 +31,7 @@ impl Hasher for StrHasher {
 
 type StrMap<K, V> = HashMap<K, V, BuildHasherDefault<StrHasher>>;
 type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 const PLACES_TSV: &str = include_str!("../../../data/geo/places.tsv");
 const DEMONYMS_TSV: &str = include_str!("../../../data/geo/demonyms.tsv");
@@ -402,7 +403,9 @@ pub struct Gazetteer {
     prefixes: IdSet,
     /// Country code → place index of the country.
     countries: HashMap<String, u32>,
-    words: StrMap<&'static str, u16>,
+    /// Word-list flags keyed by the hash of the lower-cased word ([`lower_hash`]), the hash
+    /// the tagger computes for every token anyway.
+    words: IdMap<u16>,
     /// Capitalised given names and surnames → flags.
     person_names: StrMap<&'static str, u16>,
 }
@@ -490,7 +493,8 @@ impl Gazetteer {
                 demonyms.insert(token_key(f[0]), (idx, f[1] == "demonym"));
             }
         }
-        let mut words = StrMap::default();
+        let mut words = IdMap::default();
+        let mut buf = String::new();
         for (list, bit) in [
             (TITLES, flag::TITLE),
             (ORG_WORDS, flag::ORG_WORD),
@@ -498,7 +502,7 @@ impl Gazetteer {
             (SAID_WORDS, flag::SAID),
         ] {
             for w in list {
-                *words.entry(*w).or_insert(0) |= bit;
+                *words.entry(lower_hash(w, &mut buf)).or_insert(0) |= bit;
             }
         }
         let mut person_names = StrMap::default();
@@ -546,11 +550,17 @@ impl Gazetteer {
     /// Tokens that start a capitalised candidate are looked up as 1..=MAX_NAME_TOKENS-token
     /// keys; returns per-token flags (see [`flag`]).
     pub fn flags(&self, words: &[&str]) -> Vec<u16> {
+        let mut buf = String::new();
+        let lower: Vec<u64> = words.iter().map(|w| lower_hash(w, &mut buf)).collect();
+        self.flags_with(words, &lower)
+    }
+
+    /// [`Gazetteer::flags`] given each word's [`lower_hash`] (`lower[i]` for `words[i]`).
+    pub fn flags_with(&self, words: &[&str], lower: &[u64]) -> Vec<u16> {
         let mut flags = vec![0u16; words.len()];
         let mut key = String::with_capacity(64);
-        let mut lower = String::with_capacity(32);
-        for (i, w) in words.iter().enumerate() {
-            if let Some(&bits) = self.words.get(lower_into(w, &mut lower)) {
+        for (i, (w, lower)) in words.iter().zip(lower).enumerate() {
+            if let Some(&bits) = self.words.get(lower) {
                 flags[i] |= bits;
             }
             if !w.chars().next().is_some_and(char::is_uppercase) {
