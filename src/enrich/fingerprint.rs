@@ -18,6 +18,19 @@ const STOPWORDS: &[&str] = &[
     "which", "who", "will", "with", "would", "you",
 ];
 
+/// Length in bytes of the longest stop word: longer words skip the list.
+const MAX_STOPWORD_LEN: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < STOPWORDS.len() {
+        if STOPWORDS[i].len() > max {
+            max = STOPWORDS[i].len();
+        }
+        i += 1;
+    }
+    max
+};
+
 /// SimHash of `text`: lowercase words of three or more characters, function words left
 /// out, each occurrence one vote. Word features (not shingles) keep a light rewrite — a few
 /// words changed in a 500-word story — within a few bits. `None` when no word counts.
@@ -41,7 +54,7 @@ pub fn simhash(text: &str) -> Option<u64> {
             lower.clear();
             lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        if STOPWORDS.binary_search(&lower.as_str()).is_ok() {
+        if lower.len() <= MAX_STOPWORD_LEN && STOPWORDS.binary_search(&lower.as_str()).is_ok() {
             continue;
         }
         votes.add(xxhash_rust::xxh3::xxh3_64(lower.as_bytes()));
