@@ -40,7 +40,3 @@ pub mod pipeline;
 pub mod state;
 pub mod story;
 pub mod telemetry;
-
-#[allow(missing_docs)]
-pub static PHASES: [std::sync::atomic::AtomicU64; 8] =
-    [const { std::sync::atomic::AtomicU64::new(0) }; 8];

@@ -6,6 +6,8 @@
 //! stories differ in about 32 (Charikar 2002; Manku et al. 2007 use ≤ 3 of 64 bits for
 //! near-duplicate web pages).
 
+use std::sync::LazyLock;
+
 use crate::pipeline::{Stage, StageError};
 use crate::story::Story;
 
@@ -31,6 +33,16 @@ const MAX_STOPWORD_LEN: usize = {
     max
 };
 
+/// xxh3 of every stop word, sorted.
+static STOPWORD_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut hashes: Vec<u64> = STOPWORDS
+        .iter()
+        .map(|w| xxhash_rust::xxh3::xxh3_64(w.as_bytes()))
+        .collect();
+    hashes.sort_unstable();
+    hashes
+});
+
 /// SimHash of `text`: lowercase words of three or more characters, function words left
 /// out, each occurrence one vote. Word features (not shingles) keep a light rewrite — a few
 /// words changed in a 500-word story — within a few bits. `None` when no word counts.
@@ -54,10 +66,16 @@ pub fn simhash(text: &str) -> Option<u64> {
             lower.clear();
             lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        if lower.len() <= MAX_STOPWORD_LEN && STOPWORDS.binary_search(&lower.as_str()).is_ok() {
+        let hash = xxhash_rust::xxh3::xxh3_64(lower.as_bytes());
+        // the word's hash is searched first (integer compares, no string compare calls);
+        // only a hit is confirmed on the text
+        if lower.len() <= MAX_STOPWORD_LEN
+            && STOPWORD_HASHES.binary_search(&hash).is_ok()
+            && STOPWORDS.binary_search(&lower.as_str()).is_ok()
+        {
             continue;
         }
-        votes.add(xxhash_rust::xxh3::xxh3_64(lower.as_bytes()));
+        votes.add(hash);
     }
     votes.majority()
 }

@@ -159,7 +159,6 @@ pub(super) fn extract(
     body: &str,
 ) -> (Vec<Entity>, Vec<PlaceRef>) {
     let gaz = &res.gazetteer;
-    let mut __t = std::time::Instant::now();
     // 1. tokens and sentences of headline and body, in one token list
     let mut toks: Vec<Tok<'_>> = Vec::new();
     let mut sents: Vec<std::ops::Range<usize>> = Vec::new();
@@ -185,17 +184,7 @@ pub(super) fn extract(
         .iter()
         .map(|r| toks[r.clone()].iter().map(|t| t.text).collect())
         .collect();
-    crate::PHASES[0].fetch_add(
-        __t.elapsed().as_nanos() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    __t = std::time::Instant::now();
     let ctx = DocContext::new(&words, gaz);
-    crate::PHASES[1].fetch_add(
-        __t.elapsed().as_nanos() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    __t = std::time::Instant::now();
     // 2. tag
     let mut spans: Vec<Span> = Vec::new();
     let mut buf = String::with_capacity(32);
@@ -256,11 +245,6 @@ pub(super) fn extract(
             k = e;
         }
     }
-    crate::PHASES[2].fetch_add(
-        __t.elapsed().as_nanos() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    __t = std::time::Instant::now();
     // 3. clean spans: titles → roles, stray punctuation, lower-case junk
     let mut cleaned = Vec::with_capacity(spans.len());
     for mut s in spans {
@@ -759,11 +743,6 @@ pub(super) fn extract(
             geonames_id: None,
         });
     }
-    crate::PHASES[3].fetch_add(
-        __t.elapsed().as_nanos() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    __t = std::time::Instant::now();
     // 9. place resolution: countries first, then other places with country context
     let context: Vec<&str> = place_of_entity
         .iter()
