@@ -171,10 +171,7 @@ impl Identity {
         let (identity, drop) = self.index.with(|view| {
             // The same input record read again (after a crash or rebalance) is a replay:
             // classify it as if the earlier attempt had not happened.
-            let known = view
-                .get(id)
-                .filter(|old| old.source != record.source)
-                .cloned();
+            let known = view.get(id).filter(|old| old.source != record.source);
             let mut identity = StoryIdentity {
                 status: IdentityStatus::New,
                 ..StoryIdentity::default()

@@ -4,15 +4,20 @@
 //!
 //! - [`record`]: one [`StoryRecord`] per story id — the value of the compacted state topic.
 //! - [`index`]: the bounded in-memory [`StoryIndex`] (entries and age), with a banded
-//!   fingerprint index for near-duplicate lookups.
+//!   fingerprint index for near-duplicate lookups. It holds each record packed
+//!   (`entry`), entity names interned once for all stories (`names`), and finds stories
+//!   by id and slug through tables of slot numbers (`slots`).
 //! - [`identity`]: the [`Identity`] step the pipeline runs after the enrich stages; it
 //!   classifies a story against the index and fills `enrichment.identity`.
 //! - [`topic`]: rebuilding the index from the compacted Kafka topic at start-up and
 //!   following what the other instances of the group write to it.
 
+mod entry;
 pub mod identity;
 pub mod index;
+mod names;
 pub mod record;
+mod slots;
 pub mod topic;
 
 use serde::{Deserialize, Serialize};
