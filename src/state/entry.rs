@@ -46,7 +46,7 @@ pub(super) struct Entry {
 
 /// `topic`, `partition`, `offset` of a `topic/partition/offset` key, if formatting them
 /// again gives the same text (so the text need not be kept).
-fn split_source(source: &str) -> Option<(&str, i32, i64)> {
+pub(super) fn split_source(source: &str) -> Option<(&str, i32, i64)> {
     let mut parts = source.rsplitn(3, '/');
     let offset: i64 = parts.next()?.parse().ok()?;
     let partition: i32 = parts.next()?.parse().ok()?;
@@ -442,6 +442,67 @@ mod tests {
         }
         for value in [0, -1, 1, i64::MIN, i64::MAX] {
             assert_eq!(unzigzag(zigzag(value)), value);
+        }
+    }
+
+    fn any_time() -> impl proptest::strategy::Strategy<Value = DateTime<Utc>> {
+        use proptest::prelude::*;
+        let (min, max) = (DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC);
+        prop_oneof![
+            (min.timestamp()..=max.timestamp(), 0..1_000_000_000u32)
+                .prop_map(move |(s, n)| DateTime::from_timestamp(s, n).unwrap_or(min)),
+            // A leap second: chrono holds one only in a :59 second.
+            (
+                -100_000_000i64..100_000_000,
+                1_000_000_000..2_000_000_000u32
+            )
+                .prop_map(move |(minute, n)| DateTime::from_timestamp(
+                    minute * 60 + 59,
+                    n
+                )
+                .unwrap_or(min)),
+            Just(min),
+            Just(max),
+        ]
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Any record — empty, long and non-ASCII strings, any times, any source — comes
+        /// back exactly, and gives back every name it interned.
+        #[test]
+        fn any_record_round_trips(
+            id in ".{0,80}",
+            version in proptest::option::of(".{0,20}"),
+            slug in proptest::option::of(".{0,20}"),
+            names in proptest::collection::vec("[a-zé\\n ]{0,6}", 0..70),
+            source in proptest::prop_oneof![
+                ".{0,30}",
+                (".{0,10}", proptest::prelude::any::<i32>(), proptest::prelude::any::<i64>())
+                    .prop_map(|(t, p, o)| format!("{t}/{p}/{o}")),
+            ],
+            (story_time, seen_at, other_time) in (any_time(), any_time(), any_time()),
+            version_created in 0..3u8,
+            fingerprint in proptest::option::of(proptest::prelude::any::<u64>()),
+            (headline_hash, body_hash, killed) in proptest::prelude::any::<(u64, u64, bool)>(),
+        ) {
+            let record = StoryRecord {
+                schema: STATE_SCHEMA.into(),
+                id,
+                version,
+                version_created: [None, Some(story_time), Some(other_time)][usize::from(version_created)],
+                story_time,
+                fingerprint,
+                headline_hash,
+                body_hash,
+                slug,
+                entities: NameList::from(names),
+                source,
+                seen_at,
+                killed,
+            };
+            round_trip(&record);
         }
     }
 }
