@@ -25,7 +25,7 @@ use std::sync::{Mutex, MutexGuard};
 use super::entry::Entry;
 use super::names::NameTable;
 use super::record::StoryRecord;
-use super::slots::SlotTable;
+use super::slots::{KeyHasher, SlotTable};
 use crate::enrich::fingerprint::distance;
 
 const BANDS: usize = 4;
@@ -50,10 +50,6 @@ const CHUNK: usize = 1024;
 /// Most stories an index holds: slot numbers must stay clear of [`NIL`] and [`UNLINKED`]
 /// (and one more story than `max_entries` is held while the oldest is evicted).
 const MAX_ENTRIES: usize = UNLINKED as usize - 1;
-
-fn text_hash(text: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
-}
 
 fn band(fingerprint: u64, i: usize) -> usize {
     // Truncation to the band's 16 bits is the point.
@@ -167,6 +163,8 @@ struct Inner {
     by_id: SlotTable,
     /// Slot of the latest story with each bare slug.
     by_slug: SlotTable,
+    /// Hashes ids and slugs for `by_id` and `by_slug`.
+    keys: KeyHasher,
     /// Per band, per band value: the newest story of its bucket, or [`NIL`].
     band_heads: [Box<[SlotId]>; BANDS],
     /// Ends of the eviction order.
@@ -181,6 +179,7 @@ impl Default for Inner {
             names: NameTable::default(),
             by_id: SlotTable::default(),
             by_slug: SlotTable::default(),
+            keys: KeyHasher::default(),
             band_heads: std::array::from_fn(|_| vec![NIL; BAND_VALUES].into_boxed_slice()),
             oldest: NIL,
             newest: NIL,
@@ -192,7 +191,7 @@ impl Inner {
     fn find(&self, id: &str) -> Option<SlotId> {
         let slab = &self.slab;
         self.by_id
-            .find(text_hash(id), |slot| slab.entry(slot).id() == id)
+            .find(self.keys.hash(id), |slot| slab.entry(slot).id() == id)
     }
 
     fn entry(&self, id: &str) -> Option<&Entry> {
@@ -250,12 +249,11 @@ impl Inner {
             }
         }
         if let Some(slug) = self.slab.entry(slot).slug() {
-            let hash = text_hash(slug);
-            let slab = &self.slab;
+            let hash = self.keys.hash(slug);
+            let (slab, keys) = (&self.slab, &self.keys);
             let same_slug = |other: SlotId| slab.entry(other).slug() == Some(slug);
             if self.by_slug.replace(hash, same_slug, slot).is_none() {
-                let slab = &self.slab;
-                let hash_of = |other: SlotId| text_hash(slab.entry(other).slug().unwrap_or(""));
+                let hash_of = |other: SlotId| keys.hash(slab.entry(other).slug().unwrap_or(""));
                 self.by_slug.insert(hash, slot, hash_of);
             }
         }
@@ -286,10 +284,10 @@ impl Inner {
             }
         }
         if let Some(slug) = self.slab.entry(slot).slug() {
-            let slab = &self.slab;
-            let hash_of = |other: SlotId| text_hash(slab.entry(other).slug().unwrap_or(""));
+            let (slab, keys) = (&self.slab, &self.keys);
+            let hash_of = |other: SlotId| keys.hash(slab.entry(other).slug().unwrap_or(""));
             // Removes nothing when a later story with this slug took the table's place.
-            self.by_slug.remove(text_hash(slug), slot, hash_of);
+            self.by_slug.remove(keys.hash(slug), slot, hash_of);
         }
     }
 
@@ -297,10 +295,10 @@ impl Inner {
     fn remove_slot(&mut self, slot: SlotId) {
         self.unlink(slot);
         self.unlink_order(slot);
-        let slab = &self.slab;
-        let hash = text_hash(slab.entry(slot).id());
+        let (slab, keys) = (&self.slab, &self.keys);
+        let hash = keys.hash(slab.entry(slot).id());
         self.by_id
-            .remove(hash, slot, |other| text_hash(slab.entry(other).id()));
+            .remove(hash, slot, |other| keys.hash(slab.entry(other).id()));
         if let Some(held) = self.slab.take(slot) {
             held.entry.release(&mut self.names);
         }
@@ -406,7 +404,7 @@ impl IndexView<'_> {
         let slab = &self.inner.slab;
         self.inner
             .by_slug
-            .find(text_hash(slug), |slot| {
+            .find(self.inner.keys.hash(slug), |slot| {
                 slab.entry(slot).slug() == Some(slug)
             })
             .map(|slot| slab.entry(slot).id())
@@ -489,9 +487,9 @@ impl IndexView<'_> {
                     older: NIL,
                     newer: NIL,
                 });
-                let slab = &inner.slab;
-                inner.by_id.insert(text_hash(&record.id), slot, |other| {
-                    text_hash(slab.entry(other).id())
+                let (slab, keys) = (&inner.slab, &inner.keys);
+                inner.by_id.insert(keys.hash(&record.id), slot, |other| {
+                    keys.hash(slab.entry(other).id())
                 });
                 inner.push_newest(slot);
                 slot
@@ -547,6 +545,7 @@ mod props;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::record::NameList;
 
     fn record(id: &str, fp: u64, seen: i64) -> StoryRecord {
         let t = DateTime::from_timestamp(seen, 0).unwrap();
@@ -728,5 +727,44 @@ mod tests {
         // Among the latest BUCKET_CAP look-alikes, ties go to the earliest of them.
         assert_eq!(near.id, format!("s{}", 5_000 - BUCKET_CAP));
         assert_eq!(near.bits, 0);
+    }
+
+    /// `count` texts `prefix0`, `prefix1`, … whose unseeded xxh3 agrees in the low 7 bits:
+    /// what anyone can compute offline, for ids or entity names of stories they send.
+    fn xxh3_colliding(prefix: &str, count: usize) -> Vec<String> {
+        (0..)
+            .map(|i| format!("{prefix}{i}"))
+            .filter(|text| xxhash_rust::xxh3::xxh3_64(text.as_bytes()) & 127 == 0)
+            .take(count)
+            .collect()
+    }
+
+    /// Regression: the id, slug and name tables placed keys by the low bits of unseeded
+    /// xxh3 (the old index's map by id used std's randomly keyed SipHash), so crafted ids
+    /// or entity names all fell into one probe run, and every lookup and insert walked it
+    /// (quadratic in the number of crafted keys). 64 keys in a 128-cell table at random
+    /// make runs of about ten; one run of 32 or more is all but impossible.
+    #[test]
+    fn crafted_keys_do_not_share_one_probe_run() {
+        let index = StoryIndex::new(1_000, 1_000_000);
+        let ids = xxh3_colliding("id", 64);
+        let names = xxh3_colliding("name", 63);
+        for (i, id) in ids.iter().enumerate() {
+            let mut r = record(id, i as u64, 100);
+            r.slug = Some(id.clone());
+            r.entities = NameList::from(vec![names.get(i).map_or("", String::as_str)]);
+            index.apply(r, at(100));
+        }
+        let inner = index.lock();
+        assert_eq!(inner.by_id.len(), 64);
+        assert_eq!(inner.names.len(), 64, "63 names and the topic");
+        for (table, what) in [
+            (&inner.by_id, "ids"),
+            (&inner.by_slug, "slugs"),
+            (inner.names.table(), "names"),
+        ] {
+            let run = table.longest_run();
+            assert!(run < 32, "{what}: {run} keys in one probe run");
+        }
     }
 }

@@ -7,14 +7,10 @@
 //! one story uses costs more than writing it into that story would: about 30 bytes beside
 //! its text (see `tests/state_memory.rs`).
 
-use super::slots::SlotTable;
+use super::slots::{KeyHasher, SlotTable};
 
 /// Id of an interned name: valid while at least one holder has not released it.
 pub(super) type NameId = u32;
-
-fn hash(name: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
-}
 
 /// Reference-counted interned strings with reusable ids.
 #[derive(Debug, Default)]
@@ -28,12 +24,14 @@ pub(super) struct NameTable {
     free: Vec<NameId>,
     /// Live ids, keyed by their text.
     by_text: SlotTable,
+    /// Hashes the texts for `by_text`.
+    keys: KeyHasher,
 }
 
 impl NameTable {
     /// The id of `name`, interning it if new; the caller holds it until [`Self::release`].
     pub fn acquire(&mut self, name: &str) -> NameId {
-        let hash = hash(name);
+        let hash = self.keys.hash(name);
         let texts = &self.texts;
         if let Some(id) = self.by_text.find(hash, |id| *texts[id as usize] == *name) {
             // Cannot overflow: every holder is a stored story entry spending at least one
@@ -56,9 +54,9 @@ impl NameTable {
                 id
             }
         };
-        let texts = &self.texts;
+        let (texts, keys) = (&self.texts, &self.keys);
         self.by_text
-            .insert(hash, id, |held| self::hash(&texts[held as usize]));
+            .insert(hash, id, |held| keys.hash(&texts[held as usize]));
         id
     }
 
@@ -73,10 +71,10 @@ impl NameTable {
         if *holders > 0 {
             return;
         }
-        let texts = &self.texts;
-        let hash = hash(&texts[id as usize]);
+        let (texts, keys) = (&self.texts, &self.keys);
+        let hash = keys.hash(&texts[id as usize]);
         self.by_text
-            .remove(hash, id, |held| self::hash(&texts[held as usize]));
+            .remove(hash, id, |held| keys.hash(&texts[held as usize]));
         self.texts[id as usize] = Box::default();
         self.free.push(id);
     }
@@ -84,6 +82,12 @@ impl NameTable {
     /// The text of a held id.
     pub fn text(&self, id: NameId) -> &str {
         self.texts.get(id as usize).map_or("", |text| text)
+    }
+
+    /// The table of live ids (for tests).
+    #[cfg(test)]
+    pub fn table(&self) -> &SlotTable {
+        &self.by_text
     }
 
     /// Number of distinct names held.

@@ -7,10 +7,27 @@
 //! load at most 3/4, deletion by backward shift (no tombstones, so lookups never slow down
 //! as stories come and go).
 
+use std::hash::{BuildHasher, RandomState};
+
 /// Cells above this share of the table trigger growth (numerator over 4).
 const MAX_LOAD_QUARTERS: usize = 3;
 /// Cells of a table's first allocation.
 const MIN_CELLS: usize = 16;
+
+/// Hashes of the keys of a [`SlotTable`]: std's SipHash under keys drawn at random for
+/// each owner. Keys are story ids, slugs and entity names — text from outside — and a
+/// table places a key by the low bits of its hash, so with an unkeyed hash (xxh3 before)
+/// anyone could compute offline which texts share a probe run and make every lookup and
+/// insert walk all of them (the old index's map by id used this same std hasher).
+#[derive(Debug, Default)]
+pub(super) struct KeyHasher(RandomState);
+
+impl KeyHasher {
+    /// The hash of `text` under this owner's keys.
+    pub fn hash(&self, text: &str) -> u64 {
+        self.0.hash_one(text)
+    }
+}
 
 /// Slots keyed by their owner: the owner passes each key's hash and a test for "this slot
 /// holds the key". Hashes are recomputed on growth and deletion, from `hash_of`.
@@ -122,6 +139,18 @@ impl SlotTable {
         self.cells[gap] = 0;
         self.len -= 1;
         true
+    }
+
+    /// Most consecutive occupied cells: what a lookup may have to probe.
+    #[cfg(test)]
+    pub fn longest_run(&self) -> usize {
+        let (mut longest, mut run) = (0, 0);
+        // Twice round, for a run that wraps past the end.
+        for &cell in self.cells.iter().chain(&self.cells) {
+            run = if cell == 0 { 0 } else { run + 1 };
+            longest = longest.max(run);
+        }
+        longest.min(self.len)
     }
 
     /// Heap bytes held (for tests and estimates).
