@@ -332,7 +332,7 @@ impl StoryIndex {
         Self {
             inner: Mutex::new(Inner::default()),
             max_entries: max_entries.clamp(1, MAX_ENTRIES),
-            max_age: Duration::seconds(i64::try_from(max_age_s).unwrap_or(i64::MAX / 1000)),
+            max_age: super::seconds(max_age_s),
         }
     }
 
@@ -496,7 +496,10 @@ impl IndexView<'_> {
             }
         };
         inner.link(slot);
-        let oldest_allowed = now - self.index.max_age;
+        // None: the age bound reaches back before chrono's first day, so nothing is too old.
+        let oldest_allowed = now
+            .checked_sub_signed(self.index.max_age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         while inner.oldest != NIL {
             let oldest = inner.oldest;
             let over = inner.slab.live > self.index.max_entries
@@ -765,6 +768,19 @@ mod tests {
         ] {
             let run = table.longest_run();
             assert!(run < 32, "{what}: {run} keys in one probe run");
+        }
+    }
+
+    /// Regression (older than the packed index): `dedup.max_age_s` beyond chrono's range
+    /// (more than ~290 million years, or `now - max_age` before year -262,143) panicked
+    /// in `Duration::seconds` or in the subtraction on the first story remembered.
+    #[test]
+    fn a_huge_max_age_keeps_everything() {
+        for max_age_s in [u64::MAX, i64::MAX as u64 / 1000 + 1, 10_000_000_000_000] {
+            let index = StoryIndex::new(10, max_age_s);
+            index.apply(record("a", 1, 0), at(1_700_000_000));
+            index.apply(record("b", 2, 1_700_000_000), at(1_700_000_000));
+            assert_eq!(index.len(), 2, "max_age_s = {max_age_s}");
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod record;
 mod slots;
 pub mod topic;
 
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use identity::{Identity, Outcome};
@@ -57,6 +58,15 @@ pub struct DedupConfig {
     /// How long start-up may spend reading the state topic before consuming input.
     #[serde(default = "default_rebuild_timeout_ms")]
     pub rebuild_timeout_ms: u64,
+}
+
+/// `seconds` as a duration, the longest chrono has when it is longer (a configured
+/// "forever"): `Duration::seconds` panics beyond about 290 million years.
+fn seconds(seconds: u64) -> Duration {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .unwrap_or(Duration::MAX)
 }
 
 fn default_enabled() -> bool {
