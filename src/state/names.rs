@@ -4,8 +4,9 @@
 //! Stories of one news cycle name the same people, places and organisations again and
 //! again; the index keeps up to 200,000 stories with up to 64 names each, so a name shared
 //! by many of them costs its text once plus a few bytes per story (its id). A name only
-//! one story uses costs more than writing it into that story would: about 30 bytes beside
-//! its text (see `tests/state_memory.rs`).
+//! one story uses costs more than writing it into that story would: about 48 bytes beside
+//! its text — its `Box<str>`, holder count, table cell, id in the entry and the vectors'
+//! growth slack (see `tests/state_memory.rs`).
 
 use super::slots::{KeyHasher, SlotTable};
 
