@@ -143,7 +143,7 @@ impl Identity {
             index,
             drop_exact: config.drop_exact,
             max_bits: config.near_duplicate_max_bits,
-            window: Duration::seconds(i64::try_from(config.window_s).unwrap_or(i64::MAX / 1000)),
+            window: super::seconds(config.window_s),
         }
     }
 
@@ -171,10 +171,7 @@ impl Identity {
         let (identity, drop) = self.index.with(|view| {
             // The same input record read again (after a crash or rebalance) is a replay:
             // classify it as if the earlier attempt had not happened.
-            let known = view
-                .get(id)
-                .filter(|old| old.source != record.source)
-                .cloned();
+            let known = view.get(id).filter(|old| old.source != record.source);
             let mut identity = StoryIdentity {
                 status: IdentityStatus::New,
                 ..StoryIdentity::default()
@@ -321,6 +318,27 @@ mod tests {
             ..DedupConfig::default()
         };
         Identity::new(Arc::new(StoryIndex::new(1000, 86_400)), &config)
+    }
+
+    /// Regression: a `dedup.window_s` beyond what chrono holds (about 290 million years)
+    /// panicked in `Duration::seconds` when the step was built.
+    #[test]
+    fn a_huge_window_is_forever() {
+        for window_s in [u64::MAX, i64::MAX as u64 / 1000 + 1] {
+            let config = DedupConfig {
+                window_s,
+                ..DedupConfig::default()
+            };
+            let id = Identity::new(Arc::new(StoryIndex::new(10, 86_400)), &config);
+            let mut first = story("w1", None, "Quake kills 12", BODY);
+            id.observe(&mut first, "w1", &src(0));
+            let mut again = story("w2", None, "Quake kills 12", BODY);
+            id.observe(&mut again, "w2", &src(1));
+            assert_eq!(
+                again.enrichment.identity.status,
+                IdentityStatus::NearDuplicate
+            );
+        }
     }
 
     #[test]

@@ -4,17 +4,23 @@
 //!
 //! - [`record`]: one [`StoryRecord`] per story id — the value of the compacted state topic.
 //! - [`index`]: the bounded in-memory [`StoryIndex`] (entries and age), with a banded
-//!   fingerprint index for near-duplicate lookups.
+//!   fingerprint index for near-duplicate lookups. It holds each record packed
+//!   (`entry`), entity names interned once for all stories (`names`), and finds stories
+//!   by id and slug through tables of slot numbers (`slots`).
 //! - [`identity`]: the [`Identity`] step the pipeline runs after the enrich stages; it
 //!   classifies a story against the index and fills `enrichment.identity`.
 //! - [`topic`]: rebuilding the index from the compacted Kafka topic at start-up and
 //!   following what the other instances of the group write to it.
 
+mod entry;
 pub mod identity;
 pub mod index;
+mod names;
 pub mod record;
+mod slots;
 pub mod topic;
 
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use identity::{Identity, Outcome};
@@ -52,6 +58,15 @@ pub struct DedupConfig {
     /// How long start-up may spend reading the state topic before consuming input.
     #[serde(default = "default_rebuild_timeout_ms")]
     pub rebuild_timeout_ms: u64,
+}
+
+/// `seconds` as a duration, the longest chrono has when it is longer (a configured
+/// "forever"): `Duration::seconds` panics beyond about 290 million years.
+fn seconds(seconds: u64) -> Duration {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .unwrap_or(Duration::MAX)
 }
 
 fn default_enabled() -> bool {
