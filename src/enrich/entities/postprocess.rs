@@ -90,6 +90,16 @@ fn key_of(toks: &[Tok<'_>]) -> String {
         if !k.is_empty() {
             k.push(' ');
         }
+        if t.text.is_ascii() {
+            // nearly every token: lower-cased byte by byte, as the general path would
+            k.extend(
+                t.text
+                    .bytes()
+                    .filter(|&b| b != b'.')
+                    .map(|b| char::from(b.to_ascii_lowercase())),
+            );
+            continue;
+        }
         for c in t.text.chars().filter(|c| *c != '.') {
             k.extend(c.to_lowercase());
         }
@@ -534,6 +544,17 @@ pub(super) fn extract(
             .unwrap_or_default()
         })
         .collect();
+    // the initials of each group's key ("kcna" of "korean central news agency"), built
+    // once per group rather than once per pair compared
+    let initials: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            key.iter()
+                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
+                .filter_map(|w| w.chars().next())
+                .collect()
+        })
+        .collect();
     let mut merged_into: Vec<Option<usize>> = vec![None; groups.len()];
     for a in 0..groups.len() {
         if keys[a].is_empty() || groups[a].country.is_some() {
@@ -548,12 +569,8 @@ pub(super) fn extract(
             let part_of = keys[b]
                 .windows(keys[a].len())
                 .any(|w| w == keys[a].as_slice());
-            let initials: String = keys[b]
-                .iter()
-                .filter(|w| !matches!(w.as_str(), "of" | "the" | "and" | "for" | "&"))
-                .filter_map(|w| w.chars().next())
-                .collect();
-            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials;
+            let acronym =
+                keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials[b];
             let ok = (person_b && part_of && groups[a].label() != Label::Loc)
                 || (person_b && part_of && keys[a].len() == 1 && groups[a].votes[2] < 1.5)
                 || (acronym && groups[b].label() == Label::Org);
