@@ -569,8 +569,7 @@ pub(super) fn extract(
             let part_of = keys[b]
                 .windows(keys[a].len())
                 .any(|w| w == keys[a].as_slice());
-            let acronym =
-                keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials[b];
+            let acronym = keys[a].len() == 1 && keys[a][0].len() >= 2 && keys[a][0] == initials[b];
             let ok = (person_b && part_of && groups[a].label() != Label::Loc)
                 || (person_b && part_of && keys[a].len() == 1 && groups[a].votes[2] < 1.5)
                 || (acronym && groups[b].label() == Label::Org);
