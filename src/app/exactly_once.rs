@@ -101,6 +101,13 @@ fn classify(what: &str, err: KafkaError) -> BatchError {
     }
 }
 
+/// Logs why the loop stops and names the `transactional.id` in the error, so an operator
+/// can tell which instance was fenced.
+fn stopped(reason: BatchError, txn_id: &str) -> anyhow::Error {
+    tracing::error!(%reason, transactional_id = %txn_id, "exactly-once loop stops");
+    anyhow::anyhow!("{reason} [transactional.id {txn_id}]")
+}
+
 /// Runs the exactly-once loop until `shutdown`.
 pub(super) async fn run(
     mut daemon: Daemon,
@@ -221,7 +228,15 @@ pub(super) async fn run(
                 .await
                 .context("abort task")?;
                 if let Err(e) = aborted {
-                    result = Err(anyhow::anyhow!("cannot abort the transaction: {e}"));
+                    // A zombie learns it was fenced here as often as on the call that failed
+                    // first (a delivery failing on AddPartitionsToTxn is only abortable), so
+                    // the abort's error is classified and named like any other fatal one.
+                    let reason = match classify("cannot abort the transaction", e) {
+                        // Nothing is left to retry once the abort itself failed.
+                        BatchError::Abortable(m) => BatchError::Fatal(m),
+                        fatal => fatal,
+                    };
+                    result = Err(stopped(reason, &txn_id));
                     break;
                 }
                 for ((topic, partition), offset) in &first {
@@ -237,9 +252,8 @@ pub(super) async fn run(
                     }
                 }
             }
-            Err(BatchError::Fatal(reason)) => {
-                tracing::error!(%reason, transactional_id = %txn_id, "exactly-once loop stops");
-                result = Err(anyhow::anyhow!("{reason} [transactional.id {txn_id}]"));
+            Err(fatal @ BatchError::Fatal(_)) => {
+                result = Err(stopped(fatal, &txn_id));
                 break;
             }
         }
