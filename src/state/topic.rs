@@ -102,7 +102,10 @@ impl StateReader {
             .set("group.id", format!("{}.state-reader", kafka.group_id))
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "false")
-            .set("fetch.wait.max.ms", "100");
+            .set("fetch.wait.max.ms", "100")
+            // State records are small and applied as they arrive; librdkafka's 64 MB
+            // default prefetch would only hold memory.
+            .set("queued.max.messages.kbytes", "4096");
         crate::kafka::apply_raw(&mut client, &kafka.client).map_err(err)?;
         let consumer: BaseConsumer = client.create().map_err(err)?;
         let metadata = consumer
