@@ -147,7 +147,7 @@ pub fn create(
         // Prefetch: librdkafka's default queue (64 MB) holds ~16,000 stories, eight seconds
         // of enrichment, and made peak RSS track the backlog (a 100,000-story backlog
         // started at 180 MB). 16 MB is still two seconds of the full pipeline and kept
-        // pass-through at 97 % of the raw relay (bench).
+        // pass-through at 97–102 % of the raw relay (bench).
         .set("queued.max.messages.kbytes", "16384");
     super::apply_raw(&mut client, &config.client)?;
     super::apply_raw(&mut client, &config.consumer)?;
