@@ -39,31 +39,66 @@ struct Topics {
 
 /// The daemon child process; killed when dropped, so a failing test leaves no orphan
 /// daemon behind (they kept running, and using CPU, after failed runs).
-struct Daemon(Child);
+struct Daemon {
+    child: Child,
+    /// Port of its HTTP endpoint: once it accepts connections the daemon has installed its
+    /// signal handlers (they are registered before the endpoint is bound).
+    http_port: u16,
+}
+
+impl Daemon {
+    /// Waits until the daemon serves HTTP, i.e. is past start-up: a SIGTERM sent in the first
+    /// milliseconds after exec, before `main` registers its handler, kills any process with
+    /// the signal's default action (regression: CI, the collector had already seen every
+    /// answer when the successor started, so it was terminated at once and died of SIGTERM).
+    fn wait_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.http_port));
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("copydesk exited during start-up: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "copydesk did not serve HTTP on {addr} within 120 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
 
 impl std::ops::Deref for Daemon {
     type Target = Child;
     fn deref(&self) -> &Child {
-        &self.0
+        &self.child
     }
 }
 
 impl std::ops::DerefMut for Daemon {
     fn deref_mut(&mut self) -> &mut Child {
-        &mut self.0
+        &mut self.child
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
 
+/// A port that was free a moment ago (the OS picks it; the listener is closed at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> Daemon {
+    let http_port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_copydesk"))
         .arg("run")
         .arg("--config")
@@ -73,6 +108,7 @@ fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> D
         .env("COPYDESK_KAFKA__INPUT_TOPIC", &topics.input)
         .env("COPYDESK_KAFKA__OUTPUT_TOPIC", &topics.output)
         .env("COPYDESK_KAFKA__DLQ_TOPIC", &topics.dlq)
+        .env("COPYDESK_HTTP__ADDRESS", format!("127.0.0.1:{http_port}"))
         .env(
             "COPYDESK_KAFKA__STATE_TOPIC",
             format!("{}.state", topics.group),
@@ -86,7 +122,7 @@ fn spawn_copydesk(brokers: &str, topics: &Topics, config: &std::path::Path) -> D
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start copydesk");
-    Daemon(child)
+    Daemon { child, http_port }
 }
 
 /// Collects output and DLQ records in a background thread: (source partition, offset) of
@@ -105,6 +141,11 @@ impl Collector {
             .set("bootstrap.servers", brokers)
             .set("group.id", format!("{}-reader", topics.group))
             .set("enable.auto.commit", "false")
+            // tansu holds every fetch for the whole wait even when data is there: with the
+            // default 500 ms the reader fell ~1,400 answers behind the daemon (6,164 seen at
+            // a kill when 7,568 offsets were committed), so "killed mid-stream" was judged on
+            // stale counts and the successor could find nothing left to do.
+            .set("fetch.wait.max.ms", "10")
             .create()
             .expect("reader");
         let mut tpl = TopicPartitionList::new();
@@ -281,7 +322,7 @@ fn write_config(dir: &std::path::Path) -> std::path::PathBuf {
     let config = dir.join("copydesk.toml");
     std::fs::write(
         &config,
-        "[kafka.consumer]\n\"session.timeout.ms\" = 6000\n\"partition.assignment.strategy\" = \"range\"\n[http]\naddress = \"127.0.0.1:0\"\n",
+        "[kafka.consumer]\n\"session.timeout.ms\" = 6000\n\"partition.assignment.strategy\" = \"range\"\n",
     )
     .expect("config");
     config
@@ -289,6 +330,7 @@ fn write_config(dir: &std::path::Path) -> std::path::PathBuf {
 
 /// SIGTERM, then the exit status must be a clean exit.
 fn terminate(mut daemon: Daemon) {
+    daemon.wait_serving();
     let pid = daemon.id().to_string();
     let term = Command::new("kill")
         .args(["-TERM", &pid])
@@ -392,7 +434,8 @@ async fn sigkill_mid_stream_then_restart_loses_nothing() {
         victim.kill().expect("SIGKILL");
         let status = victim.wait().expect("wait");
         let (at_kill, unique) = collector.counts();
-        eprintln!("e2e: kill {round}/{kills}: copydesk ({status}) after {at_kill} answers ({unique} unique)");
+        let committed = committed_sum(&brokers, &topics, PARTITIONS);
+        eprintln!("e2e: kill {round}/{kills}: copydesk ({status}) after {at_kill} answers ({unique} unique), {committed} offsets committed");
         assert!(unique < inputs, "killed mid-stream");
         // Let the group forget the dead member before its successor joins. tansu 0.6 does
         // not rebalance when a member's session expires: a successor that joined while the
