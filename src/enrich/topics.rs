@@ -27,6 +27,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::hash::QuickMap;
 use crate::pipeline::{Stage, StageError};
 use crate::story::{BlockKind, Story, Topic};
 
@@ -99,7 +100,7 @@ struct Cue {
 #[derive(Debug)]
 pub struct Vocabulary {
     concepts: Vec<Concept>,
-    by_code: HashMap<u32, usize>,
+    by_code: QuickMap<u32, usize>,
     /// Top-level concept indexes, in code order.
     top_level: Vec<usize>,
     /// Per concept: its children's indexes (filled for top-level concepts only).
@@ -163,7 +164,7 @@ impl Vocabulary {
     fn empty() -> Self {
         Self {
             concepts: Vec::new(),
-            by_code: HashMap::new(),
+            by_code: QuickMap::default(),
             top_level: Vec::new(),
             children: Vec::new(),
             matcher: None,
@@ -659,7 +660,7 @@ impl Topics {
                 }
                 idx.map_or_else(String::new, |i| format!("{:08}", vocab.concepts[i].code))
             };
-            let root_relevance: HashMap<String, u8> = topics
+            let root_relevance: QuickMap<String, u8> = topics
                 .iter()
                 .filter(|t| t.level == 1)
                 .map(|t| (t.code.clone(), t.relevance))

@@ -3,7 +3,7 @@
 //! "Kim", acronyms), document-wide type voting and propagation of names the tagger missed,
 //! relevance and confidence, and place resolution against the gazetteer.
 
-use std::collections::HashMap;
+use crate::hash::QuickMap;
 
 use super::features::DocContext;
 use super::gazetteer::{flag, HitKind, PlaceKind};
@@ -82,7 +82,7 @@ fn is_cap(w: &str) -> bool {
 }
 
 fn key_of(toks: &[Tok<'_>]) -> String {
-    let mut k = String::new();
+    let mut k = String::with_capacity(toks.iter().map(|t| t.text.len() + 1).sum());
     for t in toks {
         if matches!(t.text, "-" | "–" | "." | "'s" | "’s") {
             continue;
@@ -108,7 +108,7 @@ fn key_of(toks: &[Tok<'_>]) -> String {
 }
 
 fn gaz_key(toks: &[Tok<'_>]) -> String {
-    let mut k = String::new();
+    let mut k = String::with_capacity(toks.iter().map(|t| t.text.len() + 1).sum());
     for (i, t) in toks.iter().enumerate() {
         if i > 0 {
             k.push(' ');
@@ -492,8 +492,8 @@ pub(super) fn extract(
     }
     // 5. group by name
     let mut groups: Vec<Group> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    let mut by_country: HashMap<u32, usize> = HashMap::new();
+    let mut by_key: QuickMap<String, usize> = QuickMap::default();
+    let mut by_country: QuickMap<u32, usize> = QuickMap::default();
     spans.sort_by_key(|s| s.t0);
     for s in spans {
         let country = s.demonym.or_else(|| {
@@ -594,7 +594,7 @@ pub(super) fn extract(
     }
     groups.retain(|g| !g.spans.is_empty());
     // 7. propagate: later unlabelled occurrences of a known name (and of a person's surname)
-    let mut forms: HashMap<&str, Vec<(Vec<&str>, usize)>> = HashMap::new();
+    let mut forms: QuickMap<&str, Vec<(Vec<&str>, usize)>> = QuickMap::default();
     for (gi, g) in groups.iter().enumerate() {
         for s in g.spans.iter().filter(|s| s.demonym.is_none()) {
             let f: Vec<&str> = toks[s.t0..s.t1].iter().map(|t| t.text).collect();
@@ -684,7 +684,7 @@ pub(super) fn extract(
                     .unwrap_or_default()
             }
             _ => {
-                let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+                let mut counts: QuickMap<String, (usize, usize)> = QuickMap::default();
                 for s in &named {
                     let e = counts
                         .entry(surface(&toks, s, headline.unwrap_or(""), body))
