@@ -20,10 +20,6 @@ use copydesk::pipeline::Stage;
 use copydesk::story::WireFormat;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-/// The allocator the copydesk binary ships with (`src/main.rs`), so the bench measures it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn corpus() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/stories");
     let mut files: Vec<_> = std::fs::read_dir(&dir)

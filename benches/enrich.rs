@@ -20,10 +20,6 @@ use copydesk::pipeline::{Pipeline, Source};
 use copydesk::story::{Block, Story};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-/// The allocator the copydesk binary ships with (`src/main.rs`), so the bench measures it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn corpus() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/gum-dev");
     let mut files: Vec<_> = std::fs::read_dir(&dir)

@@ -105,7 +105,16 @@ mod tests {
 
     #[test]
     fn quick_hasher_tells_apart_what_maps_need() {
-        let words = ["", "a", "ab", "ab\0", "Putin", "putin", "Kim Jong-un", "Kim Jong-un "];
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ab\0",
+            "Putin",
+            "putin",
+            "Kim Jong-un",
+            "Kim Jong-un ",
+        ];
         let hashes: std::collections::HashSet<u64> = words.iter().map(|w| quick(*w)).collect();
         assert_eq!(hashes.len(), words.len());
         assert_eq!(quick("Putin"), quick(&String::from("Putin")));
@@ -113,6 +122,10 @@ mod tests {
         // keys differing only in their last byte land in different buckets of a small map
         let low: std::collections::HashSet<u64> =
             (b'a'..=b'z').map(|c| quick(&[b'x', c][..]) & 63).collect();
-        assert!(low.len() > 16, "{} distinct low bits for 26 keys", low.len());
+        assert!(
+            low.len() > 16,
+            "{} distinct low bits for 26 keys",
+            low.len()
+        );
     }
 }

@@ -3,12 +3,6 @@
 
 use clap::Parser as _;
 
-/// mimalloc instead of the system allocator: every story allocates token lists, entity maps
-/// and its event buffer, and glibc malloc/free took ~11 % of the pipeline's instructions.
-/// Measured on the GUM dev stories in one thread: 1,700 → 1,830 stories/s (5 runs each).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let cli = copydesk::cli::Cli::parse();
     // At least two workers: the rebalance callback may wait on the consumer's worker while

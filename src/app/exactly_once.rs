@@ -164,7 +164,7 @@ pub(super) async fn run(
     let listener = daemon.http_listener.take();
     daemon.serve_http(listener, &tasks, &telemetry_stop)?;
     if let Some(index) = daemon.pipeline.story_index() {
-        if let Some(reader) = prepare_state(&daemon.config, index.clone()).await {
+        if let Some(reader) = prepare_state(&daemon.config, index.clone(), sink.instance()).await {
             let (index, stop) = (index.clone(), telemetry_stop.clone());
             tasks.spawn_blocking(move || reader.follow(index, stop));
         }

@@ -196,7 +196,8 @@ impl Daemon {
         if let Some(index) = self.pipeline.story_index() {
             // Before the first input record: versions and duplicates are judged against
             // everything the group has published.
-            if let Some(reader) = prepare_state(&self.config, index.clone()).await {
+            if let Some(reader) = prepare_state(&self.config, index.clone(), sink.instance()).await
+            {
                 let (index, stop) = (index.clone(), telemetry_stop.clone());
                 tasks.spawn_blocking(move || reader.follow(index, stop));
             }
@@ -477,17 +478,23 @@ async fn process_blocking(
 /// Creates the state topic if needed, rebuilds `index` from it and returns the reader to
 /// follow it with. Problems degrade duplicate detection to this instance's memory — they
 /// are logged, never fatal: state is an optimisation, the stories are what matter.
-async fn prepare_state(config: &Config, index: Arc<StoryIndex>) -> Option<StateReader> {
+/// `instance` is the sink's `copydesk.instance` header: the follower skips those records.
+async fn prepare_state(
+    config: &Config,
+    index: Arc<StoryIndex>,
+    instance: &str,
+) -> Option<StateReader> {
     let topic = &config.kafka.state_topic;
     if let Err(err) = crate::state::topic::ensure(&config.kafka, &config.dedup).await {
         tracing::warn!(%err, "cannot create the state topic; duplicate tracking is local only");
         return None;
     }
     let kafka = config.kafka.clone();
+    let instance = instance.to_string();
     let timeout = Duration::from_millis(config.dedup.rebuild_timeout_ms);
     let started = Instant::now();
     let rebuilt = tokio::task::spawn_blocking(move || {
-        let reader = StateReader::connect(&kafka)?;
+        let reader = StateReader::connect(&kafka, &instance)?;
         let applied = reader.rebuild(&index, timeout)?;
         Ok::<_, crate::state::topic::StateTopicError>((reader, applied, index.len()))
     })

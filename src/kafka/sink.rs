@@ -137,6 +137,9 @@ pub struct Sink {
     output_topic: String,
     dlq_topic: String,
     state_topic: String,
+    /// This daemon's `copydesk.instance` header on its state records
+    /// ([`crate::state::topic::new_instance_id`]).
+    instance: String,
     /// `copydesk.schema` header of output messages.
     schema: &'static str,
     /// The producer's `message.max.bytes`: librdkafka refuses larger messages outright, so
@@ -234,6 +237,7 @@ impl Sink {
             output_topic: config.output_topic.clone(),
             dlq_topic: config.dlq_topic.clone(),
             state_topic: config.state_topic.clone(),
+            instance: crate::state::topic::new_instance_id(),
             schema,
             max_message_bytes,
         })
@@ -376,6 +380,11 @@ impl Sink {
         self.enqueue(record).await
     }
 
+    /// The `copydesk.instance` header value of the state records this sink writes.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
     /// Enqueues a story state record (key = story id) for the compacted state topic.
     /// Its delivery acknowledges no input record.
     pub async fn send_state(&self, key: &str, value: &[u8]) -> Result<(), SinkError> {
@@ -387,7 +396,11 @@ impl Sink {
         });
         let record = BaseRecord::with_opaque_to(&self.state_topic, delivery)
             .key(key.as_bytes())
-            .payload(value);
+            .payload(value)
+            .headers(OwnedHeaders::new().insert(Header {
+                key: crate::state::topic::INSTANCE_HEADER,
+                value: Some(&self.instance),
+            }));
         self.enqueue(record).await
     }
 
