@@ -81,7 +81,7 @@ pub async fn ensure(kafka: &KafkaConfig, dedup: &DedupConfig) -> Result<(), Stat
     Ok(())
 }
 
-/// Header on every state record naming the process that wrote it ([`instance_id`]).
+/// Header on every state record naming the daemon run that wrote it ([`new_instance_id`]).
 pub const INSTANCE_HEADER: &str = "copydesk.instance";
 
 /// A new random id for the state records one daemon writes ([`INSTANCE_HEADER`]): its
