@@ -68,7 +68,8 @@ pub fn simhash(text: &str) -> Option<u64> {
     // Words are the maximal runs of alphanumeric characters (what
     // `text.split(|c: char| !c.is_alphanumeric())` yields, without the empty pieces). ASCII
     // runs (nearly all of an English story) are found, measured and lower-cased byte by
-    // byte; a run that meets a non-ASCII byte is read again by characters.
+    // byte; only a run that a non-ASCII letter or digit continues is read again by
+    // characters.
     while i < bytes.len() {
         let b = bytes[i];
         if b < 0x80 {
@@ -80,13 +81,18 @@ pub fn simhash(text: &str) -> Option<u64> {
             while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
                 i += 1;
             }
-            if i == bytes.len() || bytes[i] < 0x80 {
+            // `i` is a character boundary: the loop moves by ASCII bytes or whole characters
+            let continued = i < bytes.len()
+                && bytes[i] >= 0x80
+                && text[i..].chars().next().is_some_and(char::is_alphanumeric);
+            if !continued {
                 vote_ascii(&bytes[start..i], &mut votes, &mut lower);
                 continue;
             }
+            // a non-ASCII letter or digit continues the word: read it by characters
             i = start;
         }
-        // `i` is a character boundary: the loop moves by ASCII bytes or whole characters
+        // a word with a non-ASCII letter or digit, or a non-ASCII character to skip
         let rest = &text[i..];
         let end = rest
             .char_indices()
@@ -99,10 +105,6 @@ pub fn simhash(text: &str) -> Option<u64> {
         }
         let word = &rest[..end];
         i += end;
-        if word.is_ascii() {
-            vote_ascii(word.as_bytes(), &mut votes, &mut lower);
-            continue;
-        }
         if word.chars().count() < 3 {
             continue;
         }
