@@ -27,7 +27,8 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::{prepare_state, process_blocking, send_result, Daemon};
+use super::workers::WorkerPool;
+use super::{prepare_state, process_on, send_result, Daemon};
 use crate::config::{KafkaConfig, RawValue};
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::sink::{InputRecord, Sink};
@@ -115,7 +116,8 @@ pub(super) async fn run(
 ) -> anyhow::Result<CounterSnapshot> {
     let kafka = daemon.config.kafka.clone();
     let txn_id = transactional_id(&kafka);
-    let workers = daemon.config.pipeline.effective_workers();
+    let pool = WorkerPool::new(daemon.config.pipeline.effective_workers())
+        .context("cannot start the worker threads")?;
     let tracker = Arc::new(OffsetTracker::new());
     let fatal = CancellationToken::new();
     let consumer = Arc::new(
@@ -213,7 +215,7 @@ pub(super) async fn run(
             next.insert(tp, r.source.offset + 1);
         }
         let outcome = transact(
-            &daemon, &sink, &consumer, &in_flight, &tracker, batch, &next, workers,
+            &daemon, &sink, &consumer, &in_flight, &tracker, batch, &next, &pool,
         )
         .await;
         match outcome {
@@ -284,15 +286,15 @@ async fn transact(
     tracker: &Arc<OffsetTracker>,
     batch: Vec<InputRecord>,
     next: &BTreeMap<(String, i32), i64>,
-    workers: usize,
+    pool: &WorkerPool,
 ) -> Result<usize, BatchError> {
     let n = batch.len();
     sink.producer()
         .begin_transaction()
         .map_err(|e| classify("begin_transaction", e))?;
     let mut results = futures::stream::iter(batch)
-        .map(|record| process_blocking(daemon.pipeline.clone(), daemon.metrics.clone(), record))
-        .buffered(workers);
+        .map(|record| process_on(pool, daemon.pipeline.clone(), daemon.metrics.clone(), record))
+        .buffered(pool.window());
     while let Some(joined) = results.next().await {
         let (record, result) =
             joined.map_err(|e| BatchError::Abortable(format!("worker task lost: {e}")))?;

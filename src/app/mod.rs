@@ -3,8 +3,8 @@
 //! Three tasks cooperate:
 //! 1. the consume loop (this task) takes an in-flight permit, receives a record, registers it
 //!    with the [`OffsetTracker`] and hands it to the worker channel;
-//! 2. the process-and-send task runs the pipeline on the blocking pool, up to `workers`
-//!    records at once, and enqueues outputs *in consumption order* (so per-partition order
+//! 2. the process-and-send task runs the pipeline on the [`WorkerPool`] (`workers` threads
+//!    fed from one queue a few stories deep), and enqueues outputs *in consumption order* (so per-partition order
 //!    is kept from input to output);
 //! 3. the offset task stores committable offsets whenever deliveries move them.
 //!
@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
 use crate::config::{Config, DeliveryMode};
+use workers::{WorkerError, WorkerPool};
 use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
@@ -39,6 +40,7 @@ use crate::telemetry::{CounterSnapshot, Metrics};
 
 /// How long a revoked partition waits for records already handed to the producer.
 mod exactly_once;
+mod workers;
 
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How often acknowledged offsets are stored even without a wake-up.
@@ -203,6 +205,7 @@ impl Daemon {
             }
         }
         let in_flight = Arc::new(Semaphore::new(kafka.max_in_flight));
+        let pool = Arc::new(WorkerPool::new(workers).context("cannot start the worker threads")?);
         tasks.spawn(telemetry_loop(TelemetryLoop {
             metrics: self.metrics.clone(),
             health: self.health.clone(),
@@ -212,13 +215,13 @@ impl Daemon {
             progress_every: Duration::from_millis(self.config.log.progress_interval_ms),
             stop: telemetry_stop.clone(),
         }));
-        let (work_tx, work_rx) = mpsc::channel::<Work>(workers * 2);
+        let (work_tx, work_rx) = mpsc::channel::<Work>(pool.window());
         let sender = tasks.spawn(process_and_send(
             work_rx,
             self.pipeline.clone(),
             sink.clone(),
             self.metrics.clone(),
-            workers,
+            pool,
             fatal.clone(),
         ));
         let offsets_stop = CancellationToken::new();
@@ -343,33 +346,36 @@ impl Daemon {
     }
 }
 
-/// Runs the pipeline on the blocking pool, `workers` records at a time, and enqueues their
-/// outputs in consumption order.
+/// Runs the pipeline on the worker pool, keeping its queue [`WorkerPool::window`] records
+/// deep, and enqueues their outputs in consumption order.
 async fn process_and_send(
     work_rx: mpsc::Receiver<Work>,
     pipeline: Arc<Pipeline>,
     sink: Arc<Sink>,
     metrics: Arc<Metrics>,
-    workers: usize,
+    pool: Arc<WorkerPool>,
     fatal: CancellationToken,
 ) {
+    let window = pool.window();
     let mut work_rx = work_rx;
     let incoming = futures::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
     let mut results = incoming
         .map(|work: Work| {
             let (pipeline, metrics) = (pipeline.clone(), metrics.clone());
+            let Work {
+                record,
+                ticket,
+                permit,
+            } = work;
+            // Queued now, not when the stream polls the future: the window is the queue depth.
+            let processed = process_on(&pool, pipeline, metrics, record);
             async move {
-                let Work {
-                    record,
-                    ticket,
-                    permit,
-                } = work;
-                process_blocking(pipeline, metrics, record)
+                processed
                     .await
                     .map(|(record, result)| (record, result, ticket, permit))
             }
         })
-        .buffered(workers);
+        .buffered(window);
     while let Some(joined) = results.next().await {
         if fatal.is_cancelled() {
             return;
@@ -377,8 +383,9 @@ async fn process_and_send(
         let (record, result, ticket, permit) = match joined {
             Ok(done) => done,
             Err(err) => {
-                // Only reachable if the blocking pool itself is shut down; the record stays
-                // unacknowledged, so its offset is never stored.
+                // Only reachable if the worker pool is gone or a job panicked outside the
+                // pipeline's own catch; the record stays unacknowledged, so its offset is
+                // never stored.
                 tracing::error!(%err, "worker task lost");
                 fatal.cancel();
                 return;
@@ -451,13 +458,15 @@ async fn send_result(
     .await
 }
 
-/// Runs the pipeline on one record on the blocking pool, turning a panic into a failure.
-async fn process_blocking(
+/// Queues one record on the worker pool; the future gives it back with its result. A
+/// panic in the pipeline becomes a failure (a dead letter), not a lost worker.
+fn process_on(
+    pool: &WorkerPool,
     pipeline: Arc<Pipeline>,
     metrics: Arc<Metrics>,
     record: InputRecord,
-) -> Result<(InputRecord, Result<Processed, Failure>), tokio::task::JoinError> {
-    tokio::task::spawn_blocking(move || {
+) -> impl Future<Output = Result<(InputRecord, Result<Processed, Failure>), WorkerError>> {
+    pool.run(move || {
         let src = &record.source;
         let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
         let _entered = span.enter();
@@ -472,7 +481,6 @@ async fn process_blocking(
         .unwrap_or_else(|panic| Err(panic_failure(&panic)));
         (record, result)
     })
-    .await
 }
 
 /// Creates the state topic if needed, rebuilds `index` from it and returns the reader to
