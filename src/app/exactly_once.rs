@@ -293,7 +293,14 @@ async fn transact(
         .begin_transaction()
         .map_err(|e| classify("begin_transaction", e))?;
     let mut results = futures::stream::iter(batch)
-        .map(|record| process_on(pool, daemon.pipeline.clone(), daemon.metrics.clone(), record))
+        .map(|record| {
+            process_on(
+                pool,
+                daemon.pipeline.clone(),
+                daemon.metrics.clone(),
+                record,
+            )
+        })
         .buffered(pool.window());
     while let Some(joined) = results.next().await {
         let (record, result) =

@@ -27,7 +27,6 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
 use crate::config::{Config, DeliveryMode};
-use workers::{WorkerError, WorkerPool};
 use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
@@ -37,6 +36,7 @@ use crate::state::StoryIndex;
 use crate::story::IdentityStatus;
 use crate::telemetry::http::{self, Health};
 use crate::telemetry::{CounterSnapshot, Metrics};
+use workers::{WorkerError, WorkerPool};
 
 /// How long a revoked partition waits for records already handed to the producer.
 mod exactly_once;

@@ -117,6 +117,54 @@ fn shape_hash(w: &str, buf: &mut String) -> u64 {
     h(buf)
 }
 
+/// Shape class of each byte for [`token_hashes`]: `X` upper-case ASCII letter, `x` lower-case,
+/// `d` digit, any other byte itself (as [`shape`] keeps other characters).
+const SHAPE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = match c {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            _ => c,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Both hashes of a word, `lower_hash` and `shape_hash`, in one pass over a short ASCII
+/// word's bytes (every token of a document needs both).
+fn token_hashes(w: &str, buf: &mut String) -> TokenHashes {
+    let bytes = w.as_bytes();
+    if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
+        let mut lower = [0u8; SHORT_WORD];
+        let mut shape = [0u8; SHORT_WORD];
+        let (mut n, mut last, mut run) = (0, 0u8, 0u32);
+        for (l, &b) in lower.iter_mut().zip(bytes) {
+            *l = b.to_ascii_lowercase();
+            let class = SHAPE_CLASS[usize::from(b)];
+            // runs of one class are kept up to three long, as `capped_runs` does
+            run = if class == last && run > 0 { run + 1 } else { 1 };
+            last = class;
+            if run <= 3 {
+                shape[n] = class;
+                n += 1;
+            }
+        }
+        return TokenHashes {
+            lower: xxh3_64(&lower[..bytes.len()]),
+            shape: xxh3_64(&shape[..n]),
+        };
+    }
+    TokenHashes {
+        lower: lower_hash(w, buf),
+        shape: shape_hash(w, buf),
+    }
+}
+
 fn prefix(s: &str, n: usize) -> &str {
     // ASCII (nearly every word): characters are bytes
     if s.is_ascii() {
@@ -329,18 +377,10 @@ impl<'s> DocContext<'s> {
         let mut lower_seen = IdSet::with_capacity_and_hasher(tokens, Default::default());
         let mut cap_mid = IdSet::with_capacity_and_hasher(tokens / 4, Default::default());
         let mut buf = String::with_capacity(32);
-        let mut shape_buf = String::with_capacity(32);
         let titled: Vec<bool> = sentences.iter().map(|s| title_case(s)).collect();
         let hashes: Vec<Vec<TokenHashes>> = sentences
             .iter()
-            .map(|sent| {
-                sent.iter()
-                    .map(|w| TokenHashes {
-                        lower: lower_hash(w, &mut buf),
-                        shape: shape_hash(w, &mut shape_buf),
-                    })
-                    .collect()
-            })
+            .map(|sent| sent.iter().map(|w| token_hashes(w, &mut buf)).collect())
             .collect();
         for ((sent, &tc), sent_hashes) in sentences.iter().zip(&titled).zip(&hashes) {
             for (i, w) in sent.iter().enumerate() {
@@ -540,6 +580,9 @@ mod tests {
             let want_lower = h(lower_into(&w, &mut buf));
             prop_assert_eq!(lower_hash(&w, &mut buf), want_lower);
             prop_assert_eq!(shape_hash(&w, &mut buf), h(&shape(&w)));
+            let both = token_hashes(&w, &mut buf);
+            prop_assert_eq!(both.lower, want_lower);
+            prop_assert_eq!(both.shape, h(&shape(&w)));
         }
 
         #[test]
