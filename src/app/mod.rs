@@ -38,10 +38,10 @@ use crate::telemetry::http::{self, Health};
 use crate::telemetry::{CounterSnapshot, Metrics};
 use workers::{WorkerError, WorkerPool};
 
-/// How long a revoked partition waits for records already handed to the producer.
 mod exactly_once;
 mod workers;
 
+/// How long a revoked partition waits for records already handed to the producer.
 const REVOKE_DRAIN: Duration = Duration::from_secs(5);
 /// How often acknowledged offsets are stored even without a wake-up.
 const STORE_INTERVAL: Duration = Duration::from_millis(200);
