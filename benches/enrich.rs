@@ -8,9 +8,15 @@
 //! (on stories split into paragraphs; each also as `<name>_cpu`, by thread CPU time) each
 //! run one stage's work alone; `pipeline` runs the whole
 //! chain `copydesk eval` runs (decode, normalise, every enrich stage, encode). Each checks
-//! that the output is not empty before timing.
+//! that the output is not empty before timing. Allocation goes through jemalloc, as in the
+//! binary.
 
 use std::hint::black_box;
+
+/// The binary's allocator (src/main.rs), so the rates are the daemon's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use std::path::Path;
 
 use copydesk::config::PipelineConfig;
