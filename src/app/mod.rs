@@ -4,8 +4,8 @@
 //! 1. the consume loop (this task) takes an in-flight permit, receives a record, registers it
 //!    with the [`OffsetTracker`] and hands it to the worker channel;
 //! 2. the process-and-send task runs the pipeline on the [`WorkerPool`] (`workers` threads
-//!    fed from one queue a few stories deep), and enqueues outputs *in consumption order* (so per-partition order
-//!    is kept from input to output);
+//!    fed from one queue a few stories deep) and enqueues outputs *in consumption order* (so
+//!    per-partition order is kept from input to output);
 //! 3. the offset task stores committable offsets whenever deliveries move them.
 //!
 //! The producer's delivery callback acknowledges records; a failed delivery cancels
