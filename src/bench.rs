@@ -76,6 +76,11 @@ impl DaemonProcess {
         vm_hwm_kb(&format!("/proc/{}/status", self.child.id()))
     }
 
+    /// User plus system CPU time the daemon has used so far, every thread included.
+    fn cpu_time(&self) -> Option<Duration> {
+        process_cpu(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// SIGTERM, then waits for a clean exit.
     fn stop(mut self) -> anyhow::Result<()> {
         let pid = self.child.id().to_string();
@@ -114,6 +119,9 @@ pub struct Throughput {
     pub bytes: usize,
     /// Peak RSS of the daemon process (copydesk modes), in kB.
     pub peak_rss_kb: Option<u64>,
+    /// CPU time of the daemon process over the whole run, start-up included (copydesk
+    /// modes, where the kernel tells it).
+    pub cpu: Option<Duration>,
 }
 
 impl Throughput {
@@ -122,6 +130,12 @@ impl Throughput {
     }
     fn mb_per_sec(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64()
+    }
+    /// Daemon CPU per story, µs: unlike stories/s, hardly moved by what else the shared
+    /// machine runs at the time, so runs compare.
+    fn cpu_us_per_story(&self) -> Option<f64> {
+        self.cpu
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / self.stories.max(1) as f64)
     }
 }
 
@@ -314,6 +328,19 @@ fn vm_hwm_kb(status_path: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// utime + stime of `/proc/<pid>/stat`, in clock ticks of USER_HZ: 100 on every
+/// architecture Linux runs on (the kernel converts to it for user space), so not asked.
+fn process_cpu(stat_path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: fields after it follow
+    // the last ')'. utime and stime are fields 14 and 15, the 12th and 13th after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 fn all_stages_off() -> StagesConfig {
     // Every switch in StagesConfig is a bool: turn them all off without naming them, so new
     // stages are covered automatically.
@@ -383,6 +410,7 @@ async fn run_mode(
         relay.await??;
     }
     let peak_rss_kb = daemon.as_ref().map(DaemonProcess::peak_rss_kb);
+    let cpu = daemon.as_ref().and_then(DaemonProcess::cpu_time);
     if let Some(daemon) = daemon {
         daemon.stop()?;
     }
@@ -393,6 +421,7 @@ async fn run_mode(
         elapsed,
         bytes: stories.iter().map(Vec::len).sum(),
         peak_rss_kb,
+        cpu,
     };
     tracing::info!(
         mode,
@@ -568,12 +597,18 @@ pub async fn run(base: Config, options: &BenchOptions) -> anyhow::Result<String>
         "- corpus: {} stories, 2–6 KB, mix of the bundled formats\n",
         options.stories
     );
-    let _ = writeln!(md, "| mode | stories | seconds | stories/s | MB/s |");
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| mode | stories | seconds | stories/s | MB/s | daemon CPU µs/story |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
     for r in &results {
+        let cpu = r
+            .cpu_us_per_story()
+            .map_or_else(|| "—".to_string(), |us| format!("{us:.0}"));
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} | {:.0} | {:.1} |",
+            "| {} | {} | {:.1} | {:.0} | {:.1} | {cpu} |",
             r.mode,
             r.stories,
             r.elapsed.as_secs_f64(),
@@ -610,4 +645,36 @@ pub async fn run(base: Config, options: &BenchOptions) -> anyhow::Result<String>
     );
     let _ = writeln!(md, "\nThe daemon runs as its own process (`copydesk run`), so its RSS excludes the bench's corpus, preloading producer and reader.");
     Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_cpu_reads_utime_and_stime_after_the_command_name() {
+        let dir = std::env::temp_dir().join(format!("copydesk-stat-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (line, want_ms) in [
+            // a command name with a space and a parenthesis must not shift the fields
+            (
+                "4242 (copy desk) R) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0",
+                Some(3_250),
+            ),
+            (
+                "4242 (copydesk) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0",
+                Some(0),
+            ),
+            ("4242 (copydesk) S 1 1", None),
+            ("garbage", None),
+        ] {
+            let path = dir.join("stat");
+            std::fs::write(&path, line).expect("write stat");
+            let got = process_cpu(path.to_str().expect("utf-8 path"));
+            assert_eq!(got, want_ms.map(Duration::from_millis), "{line}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        // and the real thing: this process has used some CPU by now
+        assert!(process_cpu("/proc/self/stat").is_some());
+    }
 }
