@@ -34,7 +34,7 @@ pub enum WorkerError {
 }
 
 /// A fixed set of named threads running submitted closures in submission order.
-/// Dropping the pool lets the threads finish their current job and exit.
+/// Dropping the pool lets the threads run what is already queued and exit.
 #[derive(Debug)]
 pub struct WorkerPool {
     queue: Sender<Job>,
