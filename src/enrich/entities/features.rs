@@ -95,28 +95,6 @@ pub fn lower_hash(w: &str, buf: &mut String) -> u64 {
     h(lower_into(w, buf))
 }
 
-/// `h(&shape(w))`: the hash of the word's shape, built on the stack for short ASCII words.
-fn shape_hash(w: &str, buf: &mut String) -> u64 {
-    let bytes = w.as_bytes();
-    if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
-        let class = |b: &u8| match b {
-            b'A'..=b'Z' => b'X',
-            b'a'..=b'z' => b'x',
-            b'0'..=b'9' => b'd',
-            _ => *b,
-        };
-        let mut shape = [0u8; SHORT_WORD];
-        let mut n = 0;
-        capped_runs(bytes.iter().map(class), |s| {
-            shape[n] = s;
-            n += 1;
-        });
-        return xxh3_64(&shape[..n]);
-    }
-    shape_into(w, buf);
-    h(buf)
-}
-
 /// Shape class of each byte for [`token_hashes`]: `X` upper-case ASCII letter, `x` lower-case,
 /// `d` digit, any other byte itself (as [`shape`] keeps other characters).
 const SHAPE_CLASS: [u8; 256] = {
@@ -135,8 +113,10 @@ const SHAPE_CLASS: [u8; 256] = {
     table
 };
 
-/// Both hashes of a word, `lower_hash` and `shape_hash`, in one pass over a short ASCII
-/// word's bytes (every token of a document needs both).
+/// Both hashes of a word, `h` of its lower-case form ([`lower_hash`]) and of its
+/// [`shape`], in one pass over a short ASCII word's bytes (every token of a document needs
+/// both; one pass instead of two saves ~27 K instructions per GUM story). Other words go
+/// through the `String` versions.
 fn token_hashes(w: &str, buf: &mut String) -> TokenHashes {
     let bytes = w.as_bytes();
     if bytes.len() <= SHORT_WORD && bytes.is_ascii() {
@@ -159,9 +139,11 @@ fn token_hashes(w: &str, buf: &mut String) -> TokenHashes {
             shape: xxh3_64(&shape[..n]),
         };
     }
+    let lower = h(lower_into(w, buf));
+    shape_into(w, buf);
     TokenHashes {
-        lower: lower_hash(w, buf),
-        shape: shape_hash(w, buf),
+        lower,
+        shape: h(buf),
     }
 }
 
@@ -579,7 +561,6 @@ mod tests {
             let mut buf = String::new();
             let want_lower = h(lower_into(&w, &mut buf));
             prop_assert_eq!(lower_hash(&w, &mut buf), want_lower);
-            prop_assert_eq!(shape_hash(&w, &mut buf), h(&shape(&w)));
             let both = token_hashes(&w, &mut buf);
             prop_assert_eq!(both.lower, want_lower);
             prop_assert_eq!(both.shape, h(&shape(&w)));
