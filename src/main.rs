@@ -11,9 +11,10 @@ use clap::Parser as _;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// librdkafka allocates with the C allocator, glibc malloc here, and its largest blocks are
-/// fetch responses (up to a MiB each) that live until their last record is answered. glibc
-/// raises its mmap threshold to the size of every mmapped block freed, so after the first
-/// few responses they came from an arena instead, whose free space it rarely gives back:
+/// fetch responses (up to a MiB each), freed when librdkafka drops its last reference to
+/// their records. When glibc frees an mmapped block above its mmap threshold it raises the
+/// threshold to that block's size, so after the first few responses the later ones came
+/// from an arena instead, whose free space it rarely gives back:
 /// one arena grew to 25 MB during a 100,000-story backlog and not during a 10,000-story
 /// one. A fixed threshold (128 KiB, the usual starting value) keeps each large block its
 /// own mapping, returned on free. Bench, three runs each: peak RSS after 10,000 / 100,000
