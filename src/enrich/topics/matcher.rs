@@ -11,10 +11,9 @@
 //! word costs one hash and one table probe (two more for a word ending in `s`), and only
 //! words that begin a multi-word spelling look further. The topics stage went from 14.75 M
 //! to 10.42 M instructions over 60 GUM stories (callgrind), the whole chain from 232.4 M to
-//! 229.9 M. The automaton also let a
-//! longer spelling that matched as far as the middle of a word ("new york city" in "new
-//! york cityscape") hide a shorter one that ends at a word ("new york"); this matcher
-//! finds the shorter one.
+//! 229.9 M. The automaton also let a longer spelling that matched as far as the middle of a
+//! word ("new york city" in "new york cityscape") hide a shorter one that ends at a word
+//! ("new york"); this matcher finds the shorter one.
 
 use std::hash::BuildHasherDefault;
 
