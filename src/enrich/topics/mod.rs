@@ -8,19 +8,19 @@
 //! that are ambiguous in news copy. Both are embedded and parsed once per process.
 //!
 //! How: each zone (headline, slugline, body blocks) is folded to lower-case words between
-//! spaces, and a [`matcher::PhraseMatcher`] finds the cue spellings in it word by word:
+//! spaces, and a phrase matcher (`matcher.rs`) finds the cue spellings in it word by word:
 //! matches cover whole words, the longest at each word wins ("drone strike" over
 //! "strike"), plural endings (`-s`, `-es`, `y` → `-ies`) and possessives accepted. Each
-//! term's
-//! mentions are weighted by where they are (headline 3, lede 2, crosshead 1.5, body 1) and
-//! damped (`log2(1 + weighted mentions)`), multiplied by the term's cue weight and added to
-//! its topics. A top-level topic's score includes its children's; scores are divided by
-//! `sqrt(1 + words / 100)` (words estimated as bytes / 6) so that long stories do not win on volume alone. Top-level topics
-//! whose confidence reaches the threshold and whose score is at least 30 % of the best are
-//! emitted (at most `max_top_level`), each with up to two second-level children whose own
-//! cues fired strongly enough. Relevance is the score relative to the best topic; confidence
-//! grows with the absolute score. Provider-declared Media Topic codes (`medtop:…`, the
-//! `cv.iptc.org` URI or a bare code) are kept with their ancestors, `provider` set.
+//! term's mentions are weighted by where they are (headline 3, lede 2, crosshead 1.5, body
+//! 1) and damped (`log2(1 + weighted mentions)`), multiplied by the term's cue weight and
+//! added to its topics. A top-level topic's score includes its children's; scores are
+//! divided by `sqrt(1 + words / 100)` (words estimated as bytes / 6) so that long stories
+//! do not win on volume alone. Top-level topics whose confidence reaches the threshold and
+//! whose score is at least 30 % of the best are emitted (at most `max_top_level`), each
+//! with up to two second-level children whose own cues fired strongly enough. Relevance is
+//! the score relative to the best topic; confidence grows with the absolute score.
+//! Provider-declared Media Topic codes (`medtop:…`, the `cv.iptc.org` URI or a bare code)
+//! are kept with their ancestors, `provider` set.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -374,8 +374,7 @@ impl Vocabulary {
 /// text with ASCII letters and digits lower-cased and every other ASCII character (space,
 /// punctuation, hyphen, apostrophe) as a space, typographic quotes, dashes, ellipses and
 /// no-break spaces as spaces too, other non-ASCII bytes unchanged; and a trailing space.
-/// Every pattern starts with a space, so matches can only start at a word; a word's end is
-/// checked after the match.
+/// The matcher reads the words between the spaces.
 fn fold(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let base = out.len();
