@@ -11,9 +11,9 @@
 //! spaces, and a phrase matcher (`matcher.rs`) finds the cue spellings in it word by word:
 //! matches cover whole words, the longest at each word wins ("drone strike" over
 //! "strike"), plural endings (`-s`, `-es`, `y` → `-ies`) and possessives accepted. Each
-//! term's mentions are weighted by where they are (headline 3, lede 2, crosshead 1.5, body
-//! 1) and damped (`log2(1 + weighted mentions)`), multiplied by the term's cue weight and
-//! added to its topics. A top-level topic's score includes its children's; scores are
+//! term's mentions are weighted by where they are (headline 3, lede 2, crosshead 1.5,
+//! body 1) and damped (`log2(1 + weighted mentions)`), multiplied by the term's cue weight
+//! and added to its topics. A top-level topic's score includes its children's; scores are
 //! divided by `sqrt(1 + words / 100)` (words estimated as bytes / 6) so that long stories
 //! do not win on volume alone. Top-level topics whose confidence reaches the threshold and
 //! whose score is at least 30 % of the best are emitted (at most `max_top_level`), each
