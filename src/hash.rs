@@ -90,6 +90,12 @@ impl Hasher for QuickHasher {
     }
 }
 
+/// A `HashMap` keyed by hashes, with [`IdHasher`].
+pub type IdMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// A `HashSet` of hashes, with [`IdHasher`].
+pub type IdSet = std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// A `HashMap` with [`QuickHasher`].
 pub type QuickMap<K, V> =
     std::collections::HashMap<K, V, std::hash::BuildHasherDefault<QuickHasher>>;

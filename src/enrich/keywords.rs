@@ -21,11 +21,10 @@
 //! name ("Putin" → "Vladimir Putin"). The best `max` candidates that do not contain one
 //! another are kept, scores scaled so that the best is 1.0.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 
-use crate::hash::IdHasher;
+use crate::hash::{IdMap, IdSet};
 use crate::normalise::Lexicon;
 use crate::pipeline::{Stage, StageError};
 use crate::story::{BlockKind, Entity, EntityKind, Keyword, KeywordKind, Story};
@@ -97,8 +96,6 @@ large less little long major main many new old other possible real recent right 
 strong sure top true various whole wide
 ";
 
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
-
 fn fnv_lower(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
@@ -119,7 +116,7 @@ fn combine(a: u64, b: u64) -> u64 {
 /// Longer than any stopword: no need to look it up.
 const MAX_STOPWORD_LEN: usize = 13;
 
-static STOP: LazyLock<HashSet<u64, BuildHasherDefault<IdHasher>>> = LazyLock::new(|| {
+static STOP: LazyLock<IdSet> = LazyLock::new(|| {
     STOPWORDS
         .split_whitespace()
         .map(|w| key(w.as_bytes()))

@@ -2,14 +2,12 @@
 //! hashed value), computed once per token; the only features that depend on the decoder's
 //! history (previous tags) are added in [`super::perceptron::Model::tag`].
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::gazetteer::{flag, Gazetteer};
-use crate::hash::IdHasher;
+use crate::hash::IdSet;
 
 /// Mixes two hashes into one (order-sensitive).
 #[inline]
@@ -284,8 +282,6 @@ impl DocFeatures {
         SentFeatures::new(&self.feats, &self.offsets[r.start..=r.end])
     }
 }
-
-type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 const BOS: u64 = 0x5151_5151;
 const EOS: u64 = 0x7272_7272;

@@ -3,14 +3,14 @@
 //! small general-knowledge word lists (person titles, organisation and place words) the
 //! tagger uses as features. Built once, shared read-only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::features::lower_hash;
 use super::tokenize::tokenize;
-use crate::hash::IdHasher;
+use crate::hash::{IdMap, IdSet};
 
 /// A fast hasher for string keys (xxh3 of the bytes; the table is not exposed to untrusted
 /// key choice beyond story text, and lookups are read-only).
@@ -30,8 +30,6 @@ impl Hasher for StrHasher {
 }
 
 type StrMap<K, V> = HashMap<K, V, BuildHasherDefault<StrHasher>>;
-type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 const PLACES_TSV: &str = include_str!("../../../data/geo/places.tsv");
 const DEMONYMS_TSV: &str = include_str!("../../../data/geo/demonyms.tsv");

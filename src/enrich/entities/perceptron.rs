@@ -1,11 +1,8 @@
 //! A greedy left-to-right averaged perceptron over BIO tags, its training, and its compact
 //! binary model format (quantised 16-bit weights keyed by 64-bit feature hashes).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
 use super::features::{mix, SentFeatures, TokenHashes};
-use crate::hash::IdHasher;
+use crate::hash::IdMap;
 
 /// The tag set: O plus B-/I- for person, organisation, place and other names.
 pub const TAGS: [&str; 9] = [
@@ -27,8 +24,6 @@ pub fn allowed(prev: usize, t: usize) -> bool {
     // t is I-X; B-X is t - 1
     prev == t || prev == t - 1
 }
-
-type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// History features: previous tag(s) combined with the token.
 fn history(prev: usize, prev2: usize, tok: &TokenHashes, out: &mut [u64; 4]) {

@@ -15,11 +15,7 @@
 //! word ("new york city" in "new york cityscape") hide a shorter one that ends at a word
 //! ("new york"); this matcher finds the shorter one.
 
-use std::hash::BuildHasherDefault;
-
-use crate::hash::IdHasher;
-
-type IdMap<V> = std::collections::HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+use crate::hash::IdMap;
 
 fn hash(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
