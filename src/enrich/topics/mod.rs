@@ -105,9 +105,6 @@ pub struct Vocabulary {
     /// Per concept: its children's indexes (filled for top-level concepts only).
     children: Vec<Vec<usize>>,
     matcher: PhraseMatcher,
-    /// Every pattern's spelling, for the matcher's tests.
-    #[cfg(test)]
-    spellings: Vec<String>,
     /// Per pattern: the canonical term (index into `terms`) and its cues in `cues`.
     patterns: Vec<Pattern>,
     terms: Vec<&'static str>,
@@ -170,8 +167,6 @@ impl Vocabulary {
             top_level: Vec::new(),
             children: Vec::new(),
             matcher: PhraseMatcher::default(),
-            #[cfg(test)]
-            spellings: Vec::new(),
             patterns: Vec::new(),
             terms: Vec::new(),
             cues: Vec::new(),
@@ -300,10 +295,6 @@ impl Vocabulary {
             }
         }
         vocab.matcher = PhraseMatcher::new(&spellings);
-        #[cfg(test)]
-        {
-            vocab.spellings = spellings;
-        }
         Ok(vocab)
     }
 
