@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::workers::WorkerPool;
-use super::{prepare_state, process_on, send_result, Daemon};
+use super::{prepare_state, process_on, send_result, Daemon, MAX_BATCH};
 use crate::config::{KafkaConfig, RawValue};
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::sink::{InputRecord, Sink};
@@ -293,28 +293,30 @@ async fn transact(
         .begin_transaction()
         .map_err(|e| classify("begin_transaction", e))?;
     let mut results = futures::stream::iter(batch)
-        .map(|record| {
+        .chunks(MAX_BATCH)
+        .map(|records| {
             process_on(
                 pool,
                 daemon.pipeline.clone(),
                 daemon.metrics.clone(),
-                record,
+                records,
             )
         })
         .buffered(pool.window());
     while let Some(joined) = results.next().await {
-        let (record, result) =
-            joined.map_err(|e| BatchError::Abortable(format!("worker task lost: {e}")))?;
-        let permit = in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| BatchError::Fatal(format!("in-flight semaphore: {e}")))?;
-        let src = &record.source;
-        let ticket = tracker.track(&src.topic, src.partition, src.offset);
-        send_result(sink, &daemon.metrics, &record, result, ticket, permit)
-            .await
-            .map_err(|e| BatchError::Abortable(e.to_string()))?;
+        let done = joined.map_err(|e| BatchError::Abortable(format!("worker task lost: {e}")))?;
+        for (record, result) in done {
+            let permit = in_flight
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|e| BatchError::Fatal(format!("in-flight semaphore: {e}")))?;
+            let src = &record.source;
+            let ticket = tracker.track(&src.topic, src.partition, src.offset);
+            send_result(sink, &daemon.metrics, &record, result, ticket, permit)
+                .await
+                .map_err(|e| BatchError::Abortable(e.to_string()))?;
+        }
     }
     let mut offsets = TopicPartitionList::new();
     for ((topic, partition), offset) in next {

@@ -346,8 +346,16 @@ impl Daemon {
     }
 }
 
-/// Runs the pipeline on the worker pool, keeping its queue [`WorkerPool::window`] records
-/// deep, and enqueues their outputs in consumption order.
+/// Most records one worker job takes at once. Under a backlog a job is a run of records
+/// waiting in the work queue, so a worker thread and the task collecting results wake once
+/// per batch instead of once per story (on a 2-core machine shared with the broker each
+/// wake-up is a context switch that preempts a pipeline thread). At a low rate the queue
+/// holds one record at a time and a batch is a single story, so latency does not grow.
+pub(super) const MAX_BATCH: usize = 8;
+
+/// Runs the pipeline on the worker pool in batches of the records that are waiting (at most
+/// [`MAX_BATCH`]), keeping the pool's queue [`WorkerPool::window`] batches deep, and
+/// enqueues their outputs in consumption order.
 async fn process_and_send(
     work_rx: mpsc::Receiver<Work>,
     pipeline: Arc<Pipeline>,
@@ -360,42 +368,56 @@ async fn process_and_send(
     let mut work_rx = work_rx;
     let incoming = futures::stream::poll_fn(move |cx| work_rx.poll_recv(cx));
     let mut results = incoming
-        .map(|work: Work| {
+        .ready_chunks(MAX_BATCH)
+        .map(|batch: Vec<Work>| {
             let (pipeline, metrics) = (pipeline.clone(), metrics.clone());
-            let Work {
+            let mut records = Vec::with_capacity(batch.len());
+            let mut receipts = Vec::with_capacity(batch.len());
+            for Work {
                 record,
                 ticket,
                 permit,
-            } = work;
+            } in batch
+            {
+                records.push(record);
+                receipts.push((ticket, permit));
+            }
             // Queued now, not when the stream polls the future: the window is the queue depth.
-            let processed = process_on(&pool, pipeline, metrics, record);
+            let processed = process_on(&pool, pipeline, metrics, records);
             async move {
-                processed
-                    .await
-                    .map(|(record, result)| (record, result, ticket, permit))
+                processed.await.map(|done| {
+                    done.into_iter()
+                        .zip(receipts)
+                        .map(|((record, result), (ticket, permit))| {
+                            (record, result, ticket, permit)
+                        })
+                        .collect::<Vec<_>>()
+                })
             }
         })
         .buffered(window);
     while let Some(joined) = results.next().await {
-        if fatal.is_cancelled() {
-            return;
-        }
-        let (record, result, ticket, permit) = match joined {
+        let batch = match joined {
             Ok(done) => done,
             Err(err) => {
                 // Only reachable if the worker pool is gone or a job panicked outside the
-                // pipeline's own catch; the record stays unacknowledged, so its offset is
-                // never stored.
+                // pipeline's own catch; the records stay unacknowledged, so their offsets
+                // are never stored.
                 tracing::error!(%err, "worker task lost");
                 fatal.cancel();
                 return;
             }
         };
-        let sent = send_result(&sink, &metrics, &record, result, ticket, permit).await;
-        if let Err(err) = sent {
-            tracing::error!(%err, "cannot enqueue output");
-            fatal.cancel();
-            return;
+        for (record, result, ticket, permit) in batch {
+            if fatal.is_cancelled() {
+                return;
+            }
+            let sent = send_result(&sink, &metrics, &record, result, ticket, permit).await;
+            if let Err(err) = sent {
+                tracing::error!(%err, "cannot enqueue output");
+                fatal.cancel();
+                return;
+            }
         }
     }
 }
@@ -458,28 +480,37 @@ async fn send_result(
     .await
 }
 
-/// Queues one record on the worker pool; the future gives it back with its result. A
-/// panic in the pipeline becomes a failure (a dead letter), not a lost worker.
+/// A record with what the pipeline made of it.
+type Answered = (InputRecord, Result<Processed, Failure>);
+
+/// Queues a batch of records as one job on the worker pool; the future gives them back, in
+/// order, each with its result. A panic in the pipeline becomes that record's failure (a
+/// dead letter), not a lost worker or a lost batch.
 fn process_on(
     pool: &WorkerPool,
     pipeline: Arc<Pipeline>,
     metrics: Arc<Metrics>,
-    record: InputRecord,
-) -> impl Future<Output = Result<(InputRecord, Result<Processed, Failure>), WorkerError>> {
+    records: Vec<InputRecord>,
+) -> impl Future<Output = Result<Vec<Answered>, WorkerError>> {
     pool.run(move || {
-        let src = &record.source;
-        let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
-        let _entered = span.enter();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            pipeline.process_observed(
-                &record.payload,
-                record.content_type(),
-                src,
-                &mut |stage, took| metrics.observe_stage(stage, took),
-            )
-        }))
-        .unwrap_or_else(|panic| Err(panic_failure(&panic)));
-        (record, result)
+        records
+            .into_iter()
+            .map(|record| {
+                let src = &record.source;
+                let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
+                let _entered = span.enter();
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    pipeline.process_observed(
+                        &record.payload,
+                        record.content_type(),
+                        src,
+                        &mut |stage, took| metrics.observe_stage(stage, took),
+                    )
+                }))
+                .unwrap_or_else(|panic| Err(panic_failure(&panic)));
+                (record, result)
+            })
+            .collect()
     })
 }
 
