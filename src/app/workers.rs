@@ -56,6 +56,11 @@ impl WorkerPool {
         Ok(Self { queue, workers })
     }
 
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.workers
+    }
+
     /// How many jobs a caller should keep submitted at once to keep every thread busy.
     pub fn window(&self) -> usize {
         self.workers * (1 + LOOKAHEAD_PER_WORKER)
