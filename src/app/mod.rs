@@ -419,6 +419,9 @@ async fn process_and_send(
         })
         .buffered(window);
     while let Some(joined) = results.next().await {
+        if fatal.is_cancelled() {
+            return;
+        }
         let batch = match joined {
             Ok(done) => done,
             Err(err) => {
