@@ -415,8 +415,37 @@ impl<'s> DocContext<'s> {
     }
 
     /// Appends the static features of token `i` of sentence `si` to `out` (`buf` is
-    /// scratch space).
+    /// scratch space): [`DocContext::word_features`] then [`DocContext::context_features`].
     pub fn token_features(&self, si: usize, i: usize, buf: &mut String, out: &mut Vec<u64>) {
+        self.word_features(si, i, buf, out);
+        self.context_features(si, i, out);
+    }
+
+    /// A key for the word of token `i` of sentence `si` as written, the one thing
+    /// [`DocContext::word_features`] depends on.
+    pub fn word_key(&self, si: usize, i: usize) -> u64 {
+        h(self.sentences[si][i])
+    }
+
+    /// Appends the features of token `i` of sentence `si` that depend on its word alone:
+    /// the bias, the word, its lower-case form and shape, its prefix and suffixes.
+    pub fn word_features(&self, si: usize, i: usize, buf: &mut String, out: &mut Vec<u64>) {
+        let w = self.sentences[si][i];
+        let hashes = &self.hashes[si][i];
+        let lower = lower_into(w, buf);
+        out.push(1);
+        out.push(mix(2, h(w)));
+        out.push(mix(3, hashes.lower));
+        out.push(mix(4, hashes.shape));
+        out.push(mix(5, h(prefix(lower, 3))));
+        out.push(mix(6, h(suffix(lower, 2))));
+        out.push(mix(7, h(suffix(lower, 3))));
+        out.push(mix(8, h(suffix(lower, 4))));
+    }
+
+    /// Appends the static features of token `i` of sentence `si` that depend on where it
+    /// stands: its neighbours, the sentence, the gazetteer flags and the document.
+    pub fn context_features(&self, si: usize, i: usize, out: &mut Vec<u64>) {
         let sent = &self.sentences[si];
         let hashes = &self.hashes[si];
         let flags = &self.flags[si];
@@ -449,17 +478,8 @@ impl<'s> DocContext<'s> {
         };
         let w = sent[i];
         let ii = i as isize;
-        let lower = lower_into(w, buf);
         let initial = i == 0 || is_open_punct(sent[i - 1]);
         let f = out;
-        f.push(1);
-        f.push(mix(2, h(w)));
-        f.push(mix(3, lw(ii)));
-        f.push(mix(4, sh(ii)));
-        f.push(mix(5, h(prefix(lower, 3))));
-        f.push(mix(6, h(suffix(lower, 2))));
-        f.push(mix(7, h(suffix(lower, 3))));
-        f.push(mix(8, h(suffix(lower, 4))));
         f.push(mix(9, lw(ii - 1)));
         f.push(mix(10, lw(ii - 2)));
         f.push(mix(11, lw(ii + 1)));
