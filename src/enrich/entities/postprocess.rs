@@ -920,9 +920,9 @@ mod tests {
                     .map(|r| toks[r].iter().map(|t| &doc[t.start..t.end]).collect())
                     .collect();
                 let ctx = DocContext::new(&words, &res.gazetteer);
-                for si in 0..words.len() {
+                for (si, sent) in words.iter().enumerate() {
                     let cached = tag_sentence(res, &ctx, si, true, &mut buf);
-                    assert_eq!(cached, uncached(&ctx, si, &mut buf2), "{:?}", words[si]);
+                    assert_eq!(cached, uncached(&ctx, si, &mut buf2), "{sent:?}");
                     compared += cached.len();
                 }
             }
