@@ -54,6 +54,13 @@ pub fn extract(headline: Option<&str>, body: &str) -> (Vec<Entity>, Vec<PlaceRef
     postprocess::extract(resources(), headline, body)
 }
 
+/// Empties the calling thread's cache of word scores ([`perceptron::WordScores`]), so that
+/// the next story is tagged as by a worker that has seen no story before (for measuring
+/// that case; results never depend on the cache).
+pub fn forget_word_scores() {
+    postprocess::forget_word_scores();
+}
+
 /// The entities stage.
 #[derive(Debug, Clone, Copy)]
 pub struct Entities {

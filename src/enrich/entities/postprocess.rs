@@ -177,6 +177,11 @@ thread_local! {
     static WORD_SCORES: RefCell<WordScores> = RefCell::new(WordScores::default());
 }
 
+/// See [`super::forget_word_scores`].
+pub(super) fn forget_word_scores() {
+    WORD_SCORES.with_borrow_mut(|cache| *cache = WordScores::default());
+}
+
 pub(super) fn extract(
     res: &Resources,
     headline: Option<&str>,
@@ -912,7 +917,7 @@ mod tests {
         for pass in 0..2 {
             for (d, doc) in docs.iter().enumerate() {
                 if pass == 1 && d == docs.len() / 2 {
-                    WORD_SCORES.with_borrow_mut(|c| *c = WordScores::default());
+                    forget_word_scores();
                 }
                 let toks = tokenize(doc);
                 let words: Vec<Vec<&str>> = sentences(doc, &toks)
