@@ -323,7 +323,9 @@ fn best_allowed<T: Copy + PartialOrd + std::ops::Sub<Output = T>>(
 /// before. A story's scored tokens are mostly names, which recur across a wire's stories
 /// ("Putin", "Ukraine"), so most tokens look up one entry here instead of hashing the word
 /// four more times and looking up eight features in the model's table. Per thread (each
-/// worker keeps its own) and per model; emptied when full, so its size is bounded.
+/// worker keeps its own) and per model; emptied when full, so its size is bounded. Share of
+/// lookups answered here: 70 % over 59 texts of GUM's training documents read once, 90 % on
+/// GUM's news dev stories read four times, 99.8 % on `copydesk bench`'s corpus.
 #[derive(Debug, Default)]
 pub struct WordScores {
     model: u64,
@@ -332,8 +334,11 @@ pub struct WordScores {
 }
 
 impl WordScores {
-    /// Most words kept: ~1.3 MB, and a hit rate that no longer grows much beyond it.
-    const MAX_WORDS: usize = 1 << 15;
+    /// Most words kept. The table is allocated at this size on first use, so that memory
+    /// does not grow with the stories seen: 4,096 buckets of 44 bytes, ~180 KB, which stays
+    /// in a core's L2. (32,768 words, ~3 MB a thread, filled slowly and raised the
+    /// daemon's peak RSS after 100,000 stories by ~5 MB, and was no faster.)
+    const MAX_WORDS: usize = 3_584;
 
     /// The scores of the word keyed `key` (a hash of the word as written) under `model`;
     /// `word_features` appends its features when it is not known yet.
@@ -343,14 +348,15 @@ impl WordScores {
         key: u64,
         word_features: impl FnOnce(&mut Vec<u64>),
     ) -> [i32; NT] {
-        if self.model != model.id {
-            self.words.clear();
+        if self.model != model.id || self.words.capacity() < Self::MAX_WORDS {
+            self.words = IdMap::with_capacity_and_hasher(Self::MAX_WORDS, Default::default());
             self.model = model.id;
         }
         if let Some(scores) = self.words.get(&key) {
             return *scores;
         }
         if self.words.len() >= Self::MAX_WORDS {
+            // clear() keeps the allocation
             self.words.clear();
         }
         self.scratch.clear();
