@@ -198,7 +198,7 @@ pub fn encode_event(
     id: &str,
     provenance: &Provenance<'_>,
 ) -> Result<Vec<u8>, EncodeError> {
-    // An event is ~7 times its body (the body twice, entities with every mention, places,
+    // An event is 6-7 times its body (the body twice, entities with every mention, places,
     // topics): sized so that the buffer is not grown, and copied, while it is written.
     let body: usize = story.body.iter().map(|b| b.text.len()).sum();
     let mut out = Vec::with_capacity(16 * 1024 + 8 * body);

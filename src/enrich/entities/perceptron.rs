@@ -220,7 +220,8 @@ impl Model {
 
     /// Tags one sentence greedily. `features(i, out, partial)` gives token `i`'s static
     /// features: it appends them to `out`, or adds the summed weights of some of them to
-    /// `partial` (zero when called) instead, as [`WordScores`] does for the word's own; a token for which `cannot_begin(i)` holds is tagged O without being scored when the
+    /// `partial` (zero when called) instead, as [`WordScores`] does for the word's own. A
+    /// token for which `cannot_begin(i)` holds is tagged O without being scored when the
     /// previous tag is O (so only the features of tokens that are scored are computed).
     pub fn tag_with(
         &self,
@@ -335,9 +336,8 @@ pub struct WordScores {
 
 impl WordScores {
     /// Most words kept. The table is allocated at this size on first use, so that memory
-    /// does not grow with the stories seen: 4,096 buckets of 44 bytes, ~180 KB, which stays
-    /// in a core's L2. (32,768 words, ~3 MB a thread, filled slowly and raised the
-    /// daemon's peak RSS after 100,000 stories by ~5 MB, and was no faster.)
+    /// does not grow with the stories seen: 4,096 buckets of 48 bytes, ~200 KB, which stays
+    /// in a core's L2. (32,768 words, ~3 MB a thread, was no faster.)
     const MAX_WORDS: usize = 3_584;
 
     /// The scores of the word keyed `key` (a hash of the word as written) under `model`;

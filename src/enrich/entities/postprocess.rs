@@ -895,9 +895,6 @@ mod tests {
         docs
     }
 
-    /// Skipping the tokens that cannot begin a name changes the tags of at most one
-    /// sentence in 100 of the GUM documents (if a retrained model breaks this, narrow
-    /// `DocContext::cannot_begin_name`).
     /// The word-score cache is a pure speed-up: tags and margins are those of scoring every
     /// feature in the model's table, with the cache empty, warm, or emptied midway.
     #[test]
@@ -935,6 +932,9 @@ mod tests {
         assert!(compared > 100_000, "{compared} tokens compared");
     }
 
+    /// Skipping the tokens that cannot begin a name changes the tags of at most one
+    /// sentence in 100 of the GUM documents (if a retrained model breaks this, narrow
+    /// `DocContext::cannot_begin_name`).
     #[test]
     fn skipping_cannot_begin_tokens_keeps_the_tags() {
         let res = super::super::resources();
