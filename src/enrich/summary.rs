@@ -53,12 +53,24 @@ pub(crate) fn is_caption(text: &str) -> bool {
     if CAPTION_MARKERS.iter().any(|m| starts(m)) {
         return true;
     }
+    // A credit marker near the end ("… (Photo: Jane Doe)"). Every marker ends in a colon, so
+    // only the bytes before each colon are compared: most paragraphs have none there, and
+    // this runs for every paragraph of every story (keywords and summary both ask).
     let tail = &t[t.len().saturating_sub(60)..];
-    ["image:", "photo:", "picture:", "credit:"].iter().any(|m| {
-        tail.windows(m.len())
-            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
-    })
+    tail.iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b':')
+        .any(|(colon, _)| {
+            TAIL_MARKERS.iter().any(|m| {
+                (colon + 1)
+                    .checked_sub(m.len())
+                    .is_some_and(|from| tail[from..=colon].eq_ignore_ascii_case(m))
+            })
+        })
 }
+
+/// Credit markers found near the end of a caption paragraph.
+const TAIL_MARKERS: [&[u8]; 4] = [b"image:", b"photo:", b"picture:", b"credit:"];
 
 /// Whether a paragraph is a layout remnant rather than prose.
 fn is_remnant(text: &str, dateline: Option<&str>) -> bool {
@@ -230,6 +242,27 @@ impl Stage for Summary {
 mod tests {
     use super::*;
     use crate::story::Block;
+
+    proptest::proptest! {
+        /// Regression for the colon-anchored tail search: the same answers as comparing
+        /// every window of the last 60 bytes with every marker.
+        #[test]
+        fn caption_tail_search_matches_every_window(
+            text in "[ a-zA-Z:()]{0,80}(image|Photo|PICTURE|credit|x)?:?[ a-zA-Z]{0,20}|\\PC{0,40}"
+        ) {
+            let t = text.trim().as_bytes();
+            let tail = &t[t.len().saturating_sub(60)..];
+            let windows = ["image:", "photo:", "picture:", "credit:"].iter().any(|m| {
+                tail.windows(m.len())
+                    .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+            });
+            let starts = CAPTION_MARKERS.iter().any(|m| {
+                t.get(..m.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(m.as_bytes()))
+            });
+            proptest::prop_assert_eq!(is_caption(&text), starts || windows);
+        }
+    }
 
     fn story(blocks: &[(BlockKind, &str)]) -> Story {
         Story {
