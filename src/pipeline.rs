@@ -98,6 +98,14 @@ pub struct Processed {
     pub identity: IdentityStatus,
 }
 
+/// A record decoded and run through every stage, waiting for [`Pipeline::finish_observed`].
+#[derive(Debug)]
+pub struct Enriched {
+    story: Story,
+    received_at: DateTime<Utc>,
+    duration_us: u64,
+}
+
 /// The whole chain, built once at start-up and shared read-only by every worker.
 pub struct Pipeline {
     max_story_bytes: usize,
@@ -162,7 +170,9 @@ impl Pipeline {
     }
 
     /// Like [`Pipeline::process`], reporting each step's duration (`decode`, every stage by
-    /// name, `encode`) to `observe` — the daemon feeds its stage-latency histograms this way.
+    /// name, `identity`, `encode`) to `observe` — the daemon feeds its stage-latency
+    /// histograms this way. It is [`Pipeline::enrich_observed`] then
+    /// [`Pipeline::finish_observed`].
     pub fn process_observed(
         &self,
         payload: &[u8],
@@ -170,6 +180,19 @@ impl Pipeline {
         source: &Source,
         observe: &mut dyn FnMut(&'static str, Duration),
     ) -> Result<Processed, Failure> {
+        let enriched = self.enrich_observed(payload, content_type, source, observe)?;
+        self.finish_observed(enriched, source, observe)
+    }
+
+    /// Decode and every stage: the work that depends on the record alone, which the daemon
+    /// runs on its worker threads, many records at once.
+    pub fn enrich_observed(
+        &self,
+        payload: &[u8],
+        content_type: Option<&str>,
+        source: &Source,
+        observe: &mut dyn FnMut(&'static str, Duration),
+    ) -> Result<Enriched, Failure> {
         let started = Instant::now();
         if payload.len() > self.max_story_bytes {
             return Err(Failure {
@@ -196,10 +219,34 @@ impl Pipeline {
             observe(stage.name(), now - mark);
             mark = now;
         }
-        let provenance = Provenance {
-            source,
+        Ok(Enriched {
+            story,
             received_at: Utc::now(),
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Identity (duplicates and versions against the stories seen before) and encode. The
+    /// daemon calls this in each partition's offset order, after the worker threads: which
+    /// of two versions of a story came first must not depend on which thread finished
+    /// first (a later version observed before an earlier one made the earlier look older,
+    /// and `dedup.drop_exact` dropped it).
+    pub fn finish_observed(
+        &self,
+        enriched: Enriched,
+        source: &Source,
+        observe: &mut dyn FnMut(&'static str, Duration),
+    ) -> Result<Processed, Failure> {
+        let Enriched {
+            mut story,
+            received_at,
+            duration_us,
+        } = enriched;
+        let mut mark = Instant::now();
+        let provenance = Provenance {
+            source,
+            received_at,
+            duration_us,
         };
         let format = story.format.map_or("unknown", |f| f.as_str());
         let key = story.id();

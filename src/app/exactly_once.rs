@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::workers::WorkerPool;
-use super::{prepare_state, process_on, send_result, Daemon, MAX_BATCH};
+use super::{finish, prepare_state, process_on, send_result, Daemon, MAX_BATCH};
 use crate::config::{KafkaConfig, RawValue};
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::sink::{InputRecord, Sink};
@@ -305,7 +305,8 @@ async fn transact(
         .buffered(pool.window());
     while let Some(joined) = results.next().await {
         let done = joined.map_err(|e| BatchError::Abortable(format!("worker task lost: {e}")))?;
-        for (record, result) in done {
+        for (record, enriched) in done {
+            let result = finish(&daemon.pipeline, &daemon.metrics, &record, enriched);
             let permit = in_flight
                 .clone()
                 .acquire_owned()

@@ -31,7 +31,7 @@ use crate::config::{Config, DeliveryMode};
 use crate::kafka::offsets::{OffsetTracker, Ticket};
 use crate::kafka::sink::{InputRecord, Sink};
 use crate::kafka::source::{self, SourceConsumer};
-use crate::pipeline::{Failure, Pipeline, Processed};
+use crate::pipeline::{Enriched, Failure, Pipeline, Processed};
 use crate::state::topic::StateReader;
 use crate::state::StoryIndex;
 use crate::story::IdentityStatus;
@@ -373,6 +373,7 @@ async fn process_and_send(
     fatal: CancellationToken,
 ) {
     let window = pool.window();
+    let finisher = pipeline.clone();
     let threads = pool.threads();
     let mut work_rx = work_rx;
     let incoming = futures::stream::poll_fn(move |cx| {
@@ -433,10 +434,11 @@ async fn process_and_send(
                 return;
             }
         };
-        for (record, result, ticket, permit) in batch {
+        for (record, enriched, ticket, permit) in batch {
             if fatal.is_cancelled() {
                 return;
             }
+            let result = finish(&finisher, &metrics, &record, enriched);
             let sent = send_result(&sink, &metrics, &record, result, ticket, permit).await;
             if let Err(err) = sent {
                 tracing::error!(%err, "cannot enqueue output");
@@ -505,12 +507,32 @@ async fn send_result(
     .await
 }
 
-/// A record with what the pipeline made of it.
-type Answered = (InputRecord, Result<Processed, Failure>);
+/// A record with what the worker threads made of it (decode and every stage).
+type Answered = (InputRecord, Result<Enriched, Failure>);
+
+/// The rest of a record's processing, identity and encode ([`Pipeline::finish_observed`]),
+/// called in consumption order by the task that hands results to the producer, so that
+/// versions and re-sends of a story are judged in the order they were published whichever
+/// worker thread finished first. A panic becomes the record's failure, as in the workers.
+fn finish(
+    pipeline: &Pipeline,
+    metrics: &Metrics,
+    record: &InputRecord,
+    enriched: Result<Enriched, Failure>,
+) -> Result<Processed, Failure> {
+    let enriched = enriched?;
+    catch_unwind(AssertUnwindSafe(|| {
+        pipeline.finish_observed(enriched, &record.source, &mut |stage, took| {
+            metrics.observe_stage(stage, took);
+        })
+    }))
+    .unwrap_or_else(|panic| Err(panic_failure(&panic)))
+}
 
 /// Queues a batch of records as one job on the worker pool; the future gives them back, in
-/// order, each with its result. A panic in the pipeline becomes that record's failure (a
-/// dead letter), not a lost worker or a lost batch.
+/// order, each with its result (the stories enriched, for [`finish`]). A panic in the
+/// pipeline becomes that record's failure (a dead letter), not a lost worker or a lost
+/// batch.
 fn process_on(
     pool: &WorkerPool,
     pipeline: Arc<Pipeline>,
@@ -525,7 +547,7 @@ fn process_on(
                 let span = tracing::debug_span!("story", topic = %src.topic, partition = src.partition, offset = src.offset);
                 let _entered = span.enter();
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    pipeline.process_observed(
+                    pipeline.enrich_observed(
                         &record.payload,
                         record.content_type(),
                         src,
