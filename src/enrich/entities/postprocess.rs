@@ -870,6 +870,15 @@ mod tests {
     use super::*;
 
     /// The dev stories and the text of every GUM training document.
+    /// A document's sentences as words, as `extract` gives them to the tagger.
+    fn sentence_words(doc: &str) -> Vec<Vec<&str>> {
+        let toks = tokenize(doc);
+        sentences(doc, &toks)
+            .into_iter()
+            .map(|r| toks[r].iter().map(|t| &doc[t.start..t.end]).collect())
+            .collect()
+    }
+
     fn documents() -> Vec<String> {
         let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
         let mut docs = Vec::new();
@@ -916,11 +925,7 @@ mod tests {
                 if pass == 1 && d == docs.len() / 2 {
                     forget_word_scores();
                 }
-                let toks = tokenize(doc);
-                let words: Vec<Vec<&str>> = sentences(doc, &toks)
-                    .into_iter()
-                    .map(|r| toks[r].iter().map(|t| &doc[t.start..t.end]).collect())
-                    .collect();
+                let words = sentence_words(doc);
                 let ctx = DocContext::new(&words, &res.gazetteer);
                 for (si, sent) in words.iter().enumerate() {
                     let cached = tag_sentence(res, &ctx, si, true, &mut buf);
@@ -944,11 +949,7 @@ mod tests {
         let (mut sents, mut changed) = (0usize, 0usize);
         let mut buf = String::new();
         for doc in &docs {
-            let toks = tokenize(doc);
-            let words: Vec<Vec<&str>> = sentences(doc, &toks)
-                .into_iter()
-                .map(|r| toks[r].iter().map(|t| &doc[t.start..t.end]).collect())
-                .collect();
+            let words = sentence_words(doc);
             let ctx = DocContext::new(&words, &res.gazetteer);
             for (si, sent) in words.iter().enumerate() {
                 let full = tag_sentence(res, &ctx, si, false, &mut buf);
