@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::workers::WorkerPool;
-use super::{finish, prepare_state, process_on, send_result, Daemon, MAX_BATCH};
+use super::{prepare_state, process_on, send_result, Daemon, MAX_BATCH};
 use crate::config::{KafkaConfig, RawValue};
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::sink::{InputRecord, Sink};
@@ -306,7 +306,6 @@ async fn transact(
     while let Some(joined) = results.next().await {
         let done = joined.map_err(|e| BatchError::Abortable(format!("worker task lost: {e}")))?;
         for (record, enriched) in done {
-            let result = finish(&daemon.pipeline, &daemon.metrics, &record, enriched);
             let permit = in_flight
                 .clone()
                 .acquire_owned()
@@ -314,9 +313,17 @@ async fn transact(
                 .map_err(|e| BatchError::Fatal(format!("in-flight semaphore: {e}")))?;
             let src = &record.source;
             let ticket = tracker.track(&src.topic, src.partition, src.offset);
-            send_result(sink, &daemon.metrics, &record, result, ticket, permit)
-                .await
-                .map_err(|e| BatchError::Abortable(e.to_string()))?;
+            send_result(
+                sink,
+                &daemon.pipeline,
+                &daemon.metrics,
+                &record,
+                enriched,
+                ticket,
+                permit,
+            )
+            .await
+            .map_err(|e| BatchError::Abortable(e.to_string()))?;
         }
     }
     let mut offsets = TopicPartitionList::new();

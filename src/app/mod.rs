@@ -438,8 +438,10 @@ async fn process_and_send(
             if fatal.is_cancelled() {
                 return;
             }
-            let result = finish(&finisher, &metrics, &record, enriched);
-            let sent = send_result(&sink, &metrics, &record, result, ticket, permit).await;
+            let sent = send_result(
+                &sink, &finisher, &metrics, &record, enriched, ticket, permit,
+            )
+            .await;
             if let Err(err) = sent {
                 tracing::error!(%err, "cannot enqueue output");
                 fatal.cancel();
@@ -449,19 +451,22 @@ async fn process_and_send(
     }
 }
 
-/// Hands one processed record's outputs to the producer: its state record, then its event
-/// or dead letter — or, for a re-send dropped by `dedup.drop_exact`, nothing (the record is
-/// acknowledged as answered).
+/// Finishes one enriched record ([`finish`]: identity and encode, in the order the callers
+/// hand records here, which is consumption order) and hands its outputs to the producer: its
+/// state record, then its event or dead letter — or, for a re-send dropped by
+/// `dedup.drop_exact`, nothing (the record is acknowledged as answered).
 async fn send_result(
     sink: &Sink,
+    pipeline: &Pipeline,
     metrics: &Metrics,
     record: &InputRecord,
-    result: Result<Processed, Failure>,
+    enriched: Result<Enriched, Failure>,
     ticket: Ticket,
     permit: OwnedSemaphorePermit,
 ) -> Result<(), crate::kafka::sink::SinkError> {
     let span = tracing::debug_span!("story", topic = %record.source.topic, partition = record.source.partition, offset = record.source.offset);
     async {
+        let result = finish(pipeline, metrics, record, enriched);
         match &result {
             Ok(processed) => {
                 match processed.identity {
@@ -511,9 +516,9 @@ async fn send_result(
 type Answered = (InputRecord, Result<Enriched, Failure>);
 
 /// The rest of a record's processing, identity and encode ([`Pipeline::finish_observed`]),
-/// called in consumption order by the task that hands results to the producer, so that
-/// versions and re-sends of a story are judged in the order they were published whichever
-/// worker thread finished first. A panic becomes the record's failure, as in the workers.
+/// called in consumption order by [`send_result`], so that versions and re-sends of a story
+/// are judged in the order they were published whichever worker thread finished first. A
+/// panic becomes the record's failure, as in the workers.
 fn finish(
     pipeline: &Pipeline,
     metrics: &Metrics,
