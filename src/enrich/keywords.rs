@@ -127,12 +127,19 @@ static STOP: LazyLock<IdSet> = LazyLock::new(|| {
 /// endings dropped (`ports` → `port`, `boxes` → `box`), and `y` / `ies` folded together
 /// (`company`, `companies` → `compan`); words that only look plural (`news`, `crisis`,
 /// `bus`) stay whole.
+///
+/// Runs for every word of a story, so the endings are compared as one integer: the last
+/// four bytes with bit 5 set, which lower-cases ASCII letters and turns no other byte into
+/// one. (`stem_len_by_suffixes` in the tests is the plain version it must agree with.)
 fn stem_len(word: &[u8]) -> usize {
     let n = word.len();
-    let ends =
-        |suffix: &[u8]| n >= suffix.len() && word[n - suffix.len()..].eq_ignore_ascii_case(suffix);
-    let plural = n > 3
-        && ends(b"s")
+    // Shorter words are never plural and too short for the `y` fold.
+    if n < 4 {
+        return n;
+    }
+    let tail = u32::from_be_bytes([word[n - 4], word[n - 3], word[n - 2], word[n - 1]]) | FOLD;
+    let ends = |suffix: &[u8]| tail & suffix_mask(suffix.len()) == pack_suffix(suffix);
+    let plural = ends(b"s")
         && !ends(b"ss")
         && !ends(b"us")
         && !ends(b"is")
@@ -155,6 +162,31 @@ fn stem_len(word: &[u8]) -> usize {
     } else {
         len
     }
+}
+
+/// Bit 5 of each of four bytes.
+const FOLD: u32 = 0x2020_2020;
+
+/// The low `len` bytes of a [`stem_len`] tail.
+#[inline]
+const fn suffix_mask(len: usize) -> u32 {
+    if len >= 4 {
+        u32::MAX
+    } else {
+        (1 << (8 * len)) - 1
+    }
+}
+
+/// A lower-case suffix of at most four letters as the low bytes of a tail.
+#[inline]
+const fn pack_suffix(suffix: &[u8]) -> u32 {
+    let mut packed = 0u32;
+    let mut i = 0;
+    while i < suffix.len() {
+        packed = (packed << 8) | suffix[i] as u32;
+        i += 1;
+    }
+    packed
 }
 
 /// The matching key of a word: FNV-1a of the lower-case stem ([`stem_len`]), so that case
@@ -273,6 +305,9 @@ fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
         let (mut alpha, upper_first) = (first != DIGIT, first == UPPER);
         let mut all_upper = first != LOWER;
         let mut apostrophe = false;
+        // what the word's tests below would otherwise scan it again for
+        let mut ascii = len == 1;
+        let mut hyphen = false;
         while let Some(&nb) = bytes.get(end) {
             if nb < 0x80 {
                 let class = CLASS[usize::from(nb)];
@@ -282,6 +317,10 @@ fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
                     end += 1;
                     continue;
                 }
+                // a space or punctuation ends the word, except an inner hyphen or apostrophe
+                if !matches!(nb, b'-' | b'\'') {
+                    break;
+                }
             }
             let Some((ch, l)) = char_at(text, end) else {
                 break;
@@ -289,6 +328,7 @@ fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
             if ch.is_alphanumeric() {
                 alpha |= ch.is_alphabetic();
                 all_upper &= !ch.is_lowercase();
+                ascii &= ch.is_ascii();
                 end += l;
                 continue;
             }
@@ -310,11 +350,15 @@ fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
                 }
                 apostrophe = true;
             }
+            hyphen |= ch == '-';
+            ascii &= ch.is_ascii();
             end += l;
         }
         let word = &text[start..end];
+        debug_assert_eq!(ascii, word.is_ascii(), "{word}");
+        debug_assert_eq!(hyphen, word.contains('-'), "{word}");
         // ASCII words are keyed as they are (case-insensitively); others lower-cased first
-        let w: &[u8] = if word.is_ascii() {
+        let w: &[u8] = if ascii {
             word.as_bytes()
         } else {
             lower(word, buf);
@@ -331,7 +375,7 @@ fn words(text: &str, zone: u32, out: &mut Vec<Word>, buf: &mut Vec<u8>) {
         let lower_verbish = !upper_first
             && w.len() > 4
             && ((ends(b"ed") && !ends(b"eed")) || ends(b"ly"))
-            && !w.contains(&b'-');
+            && !hyphen;
         let long_enough = w.len() >= 3 || (all_upper && w.len() == 2);
         let content = alpha
             && first != DIGIT
@@ -871,6 +915,85 @@ mod tests {
                 .map(|w| (&text[w.start as usize..w.end as usize], w.content))
                 .collect();
             assert_eq!(&got, want, "{text}");
+        }
+    }
+
+    /// The plain version of [`stem_len`], compared with it below.
+    fn stem_len_by_suffixes(word: &[u8]) -> usize {
+        let n = word.len();
+        let ends = |suffix: &[u8]| {
+            n >= suffix.len() && word[n - suffix.len()..].eq_ignore_ascii_case(suffix)
+        };
+        let plural = n > 3
+            && ends(b"s")
+            && !ends(b"ss")
+            && !ends(b"us")
+            && !ends(b"is")
+            && !ends(b"ics")
+            && !word.eq_ignore_ascii_case(b"news")
+            && !word.eq_ignore_ascii_case(b"series")
+            && !word.eq_ignore_ascii_case(b"species");
+        let len = if !plural {
+            n
+        } else if ends(b"ies") && n > 4 {
+            return n - 3;
+        } else if ends(b"sses") || ends(b"xes") || ends(b"ches") || ends(b"shes") || ends(b"zes") {
+            n - 2
+        } else {
+            n - 1
+        };
+        let lc = |i: usize| word[i].to_ascii_lowercase();
+        if len > 3 && lc(len - 1) == b'y' && !matches!(lc(len - 2), b'a' | b'e') {
+            len - 1
+        } else {
+            len
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stem_len_agrees_with_the_suffix_comparisons(
+            word in "[a-zA-Z@\\[\\]^_`{|}~0-9'-]{0,9}(s|S|es|ES|ies|IES|ys|y|ss|us|is|ics|ches|sses|xes|zes|shes)?|\\PC{0,8}"
+        ) {
+            proptest::prop_assert_eq!(stem_len(word.as_bytes()), stem_len_by_suffixes(word.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn stem_len_of_bytes_next_to_letters() {
+        // bytes one bit-5 flip from a letter, and every length up to the word lists'
+        for word in [
+            "news",
+            "NEWS",
+            "series",
+            "species",
+            "bus",
+            "crisis",
+            "physics",
+            "ays",
+            "a",
+            "",
+            "boxes",
+            "BOXES",
+            "compan",
+            "companies",
+            "days",
+            "keys",
+            "ye",
+            "toys",
+            "@S",
+            "x@s",
+            "a[s",
+            "ab^s",
+            "abc\u{7f}",
+            "abc\u{d3}s",
+            "caf\u{e9}s",
+        ] {
+            assert_eq!(
+                stem_len(word.as_bytes()),
+                stem_len_by_suffixes(word.as_bytes()),
+                "{word}"
+            );
         }
     }
 
