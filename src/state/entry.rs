@@ -13,35 +13,108 @@ use super::names::{NameId, NameTable};
 use super::record::{NameList, StoryRecord, STATE_SCHEMA};
 
 /// `flags` bits.
-const HAS_FINGERPRINT: u8 = 1;
-const KILLED: u8 = 1 << 1;
-const HAS_VERSION: u8 = 1 << 2;
-const HAS_SLUG: u8 = 1 << 3;
+const HAS_FINGERPRINT: u16 = 1;
+const KILLED: u16 = 1 << 1;
+const HAS_VERSION: u16 = 1 << 2;
+const HAS_SLUG: u16 = 1 << 3;
 /// `version_created` is given and equals `story_time` (as [`StoryRecord::of`] makes it
 /// whenever the wire gives one), so it takes no bytes.
-const VERSION_CREATED_IS_STORY_TIME: u8 = 1 << 4;
+const VERSION_CREATED_IS_STORY_TIME: u16 = 1 << 4;
 /// `version_created` is given, differs from `story_time`, and is in `packed`.
-const VERSION_CREATED_PACKED: u8 = 1 << 5;
+const VERSION_CREATED_PACKED: u16 = 1 << 5;
 /// `source` is not `topic/partition/offset` as [`super::record::source_key`] writes it
 /// (a foreign writer's), so it is in `packed` as text.
-const SOURCE_AS_TEXT: u8 = 1 << 6;
+const SOURCE_AS_TEXT: u16 = 1 << 6;
+/// The id is copydesk's own content id ([`CONTENT_ID_PREFIX`] and 32 lower-case hex
+/// digits, what `Story::id` gives a story that names none), packed as its 16 bytes.
+const CONTENT_ID: u16 = 1 << 7;
+/// `story_time` has no [`Nanos`] (out of range, or in a leap second) and is in `packed`.
+const STORY_TIME_PACKED: u16 = 1 << 8;
+/// `seen_at` has no [`Nanos`] and is in `packed`.
+const SEEN_AT_PACKED: u16 = 1 << 9;
+
+/// How copydesk's own content ids begin (`Story::id`).
+const CONTENT_ID_PREFIX: &str = "copydesk:";
+/// Length of a content id as text: the prefix and 32 hex digits.
+const CONTENT_ID_LEN: usize = CONTENT_ID_PREFIX.len() + 32;
 
 /// A story in the index. Build with [`Entry::pack`]; give it back with [`Entry::release`]
 /// (dropping it instead would keep its names interned forever).
 #[derive(Debug)]
 pub(super) struct Entry {
-    /// In order: id; version (if `HAS_VERSION`); slug (if `HAS_SLUG`); source (topic name
-    /// id, partition, offset — or its text if `SOURCE_AS_TEXT`); version-created time (if
-    /// `VERSION_CREATED_PACKED`); entity name count and ids. Strings are a LEB128 length
-    /// and UTF-8 bytes, numbers LEB128 (signed ones zig-zag), the time 12 fixed bytes.
+    /// In order: id (its 16 bytes if `CONTENT_ID`); version (if `HAS_VERSION`); slug (if
+    /// `HAS_SLUG`); source (topic name id, partition, offset — or its text if
+    /// `SOURCE_AS_TEXT`); version-created time (if `VERSION_CREATED_PACKED`); story time
+    /// (if `STORY_TIME_PACKED`); seen-at time (if `SEEN_AT_PACKED`); entity name count and
+    /// ids. Strings are a LEB128 length and UTF-8 bytes, numbers LEB128 (signed ones
+    /// zig-zag), times 12 fixed bytes.
     packed: Box<[u8]>,
     /// Meaningful only with `HAS_FINGERPRINT`.
     fingerprint: u64,
     headline_hash: u64,
     body_hash: u64,
-    story_time: DateTime<Utc>,
-    seen_at: DateTime<Utc>,
-    flags: u8,
+    /// Meaningful only without `STORY_TIME_PACKED`.
+    story_time: Nanos,
+    /// Meaningful only without `SEEN_AT_PACKED`.
+    seen_at: Nanos,
+    flags: u16,
+}
+
+/// A time as nanoseconds since 1970 (8 bytes where `DateTime<Utc>` takes 12): every
+/// time from 1677 to 2262 outside a leap second. Others are kept in [`Entry::packed`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Nanos(i64);
+
+impl Nanos {
+    /// `time` in nanoseconds, if they hold it exactly.
+    fn of(time: DateTime<Utc>) -> Option<Self> {
+        // A leap second's nanoseconds (10⁹ and over) would read back as the next second.
+        if time.timestamp_subsec_nanos() >= 1_000_000_000 {
+            return None;
+        }
+        time.timestamp_nanos_opt().map(Self)
+    }
+
+    fn time(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_nanos(self.0)
+    }
+}
+
+/// The 16 bytes of a content id (`copydesk:` and 32 lower-case hex digits), if `id` is one.
+fn content_id_bytes(id: &str) -> Option<[u8; 16]> {
+    let hex = id.strip_prefix(CONTENT_ID_PREFIX)?.as_bytes();
+    if hex.len() != 32 {
+        return None;
+    }
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; 16];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(bytes)
+}
+
+/// An entry's id as text: borrowed from `packed`, or a content id spelled out again on the
+/// stack (no allocation: ids are compared and hashed on every lookup).
+pub(super) enum IdText<'a> {
+    Packed(&'a str),
+    Content([u8; CONTENT_ID_LEN]),
+}
+
+impl std::ops::Deref for IdText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            IdText::Packed(text) => text,
+            // Built from ASCII (the prefix and hex digits) by `Reader::id`: always UTF-8.
+            IdText::Content(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+        }
+    }
 }
 
 /// `topic`, `partition`, `offset` of a `topic/partition/offset` key, if formatting them
@@ -112,6 +185,22 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.bytes(len)).unwrap_or_default()
     }
 
+    /// The id, spelled out again if `flags` say it is a content id.
+    fn id(&mut self, flags: u16) -> IdText<'a> {
+        if flags & CONTENT_ID == 0 {
+            return IdText::Packed(self.str());
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; CONTENT_ID_LEN];
+        let (prefix, digits) = text.split_at_mut(CONTENT_ID_PREFIX.len());
+        prefix.copy_from_slice(CONTENT_ID_PREFIX.as_bytes());
+        for (pair, &byte) in digits.chunks_exact_mut(2).zip(self.bytes(16)) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        IdText::Content(text)
+    }
+
     fn name_id(&mut self) -> NameId {
         // Name ids were written from a u32.
         NameId::try_from(self.varint()).unwrap_or(NameId::MAX)
@@ -142,7 +231,13 @@ impl Entry {
         let mut flags = 0;
         let mut packed =
             Vec::with_capacity(record.id.len() + record.slug.as_ref().map_or(0, String::len) + 16);
-        put_str(&mut packed, &record.id);
+        match content_id_bytes(&record.id) {
+            Some(bytes) => {
+                flags |= CONTENT_ID;
+                packed.extend_from_slice(&bytes);
+            }
+            None => put_str(&mut packed, &record.id),
+        }
         if let Some(version) = &record.version {
             flags |= HAS_VERSION;
             put_str(&mut packed, version);
@@ -170,6 +265,16 @@ impl Entry {
             }
             None => {}
         }
+        let story_time = Nanos::of(record.story_time).unwrap_or_else(|| {
+            flags |= STORY_TIME_PACKED;
+            put_time(&mut packed, record.story_time);
+            Nanos::default()
+        });
+        let seen_at = Nanos::of(record.seen_at).unwrap_or_else(|| {
+            flags |= SEEN_AT_PACKED;
+            put_time(&mut packed, record.seen_at);
+            Nanos::default()
+        });
         put_varint(&mut packed, record.entities.len() as u64);
         for name in record.entities.iter() {
             put_varint(&mut packed, u64::from(names.acquire(name)));
@@ -185,8 +290,8 @@ impl Entry {
             fingerprint: record.fingerprint.unwrap_or(0),
             headline_hash: record.headline_hash,
             body_hash: record.body_hash,
-            story_time: record.story_time,
-            seen_at: record.seen_at,
+            story_time,
+            seen_at,
             flags,
         }
     }
@@ -198,8 +303,8 @@ impl Entry {
     }
 
     /// The story id.
-    pub fn id(&self) -> &str {
-        self.reader().str()
+    pub fn id(&self) -> IdText<'_> {
+        self.reader().id(self.flags)
     }
 
     /// The bare slug, if the story has one.
@@ -208,7 +313,7 @@ impl Entry {
             return None;
         }
         let mut reader = self.reader();
-        reader.str();
+        reader.id(self.flags);
         if self.flags & HAS_VERSION != 0 {
             reader.str();
         }
@@ -222,18 +327,26 @@ impl Entry {
 
     /// The story's own time.
     pub fn story_time(&self) -> DateTime<Utc> {
-        self.story_time
+        if self.flags & STORY_TIME_PACKED != 0 {
+            self.walk(|_| {}).story_time
+        } else {
+            self.story_time.time()
+        }
     }
 
     /// When it was processed.
     pub fn seen_at(&self) -> DateTime<Utc> {
-        self.seen_at
+        if self.flags & SEEN_AT_PACKED != 0 {
+            self.walk(|_| {}).seen_at
+        } else {
+            self.seen_at.time()
+        }
     }
 
     /// Reads all of `packed`, calling `on_name` with each entity name id.
     fn walk(&self, mut on_name: impl FnMut(NameId)) -> Unpacked<'_> {
         let mut reader = self.reader();
-        let id = reader.str();
+        let id = reader.id(self.flags);
         let version = (self.flags & HAS_VERSION != 0).then(|| reader.str());
         let slug = (self.flags & HAS_SLUG != 0).then(|| reader.str());
         let source = if self.flags & SOURCE_AS_TEXT != 0 {
@@ -245,13 +358,23 @@ impl Entry {
                 offset: unzigzag(reader.varint()),
             }
         };
+        // `put_time` wrote valid times, so these read them back.
+        let version_created = (self.flags & VERSION_CREATED_PACKED != 0)
+            .then(|| read_time(&mut reader))
+            .flatten();
+        let mut packed_time = |flag: u16, nanos: Nanos| {
+            if self.flags & flag != 0 {
+                read_time(&mut reader).unwrap_or(DateTime::<Utc>::MIN_UTC)
+            } else {
+                nanos.time()
+            }
+        };
+        let story_time = packed_time(STORY_TIME_PACKED, self.story_time);
+        let seen_at = packed_time(SEEN_AT_PACKED, self.seen_at);
         let version_created = if self.flags & VERSION_CREATED_IS_STORY_TIME != 0 {
-            Some(self.story_time)
-        } else if self.flags & VERSION_CREATED_PACKED != 0 {
-            // `put_time` wrote a valid time, so this reads one back.
-            read_time(&mut reader)
+            Some(story_time)
         } else {
-            None
+            version_created
         };
         for _ in 0..reader.varint() {
             on_name(reader.name_id());
@@ -262,6 +385,8 @@ impl Entry {
             slug,
             source,
             version_created,
+            story_time,
+            seen_at,
         }
     }
 
@@ -282,14 +407,14 @@ impl Entry {
             id: fields.id.to_string(),
             version: fields.version.map(str::to_string),
             version_created: fields.version_created,
-            story_time: self.story_time,
+            story_time: fields.story_time,
             fingerprint: self.fingerprint(),
             headline_hash: self.headline_hash,
             body_hash: self.body_hash,
             slug: fields.slug.map(str::to_string),
             entities: NameList::from(entities),
             source,
-            seen_at: self.seen_at,
+            seen_at: fields.seen_at,
             killed: self.flags & KILLED != 0,
         }
     }
@@ -311,11 +436,13 @@ impl Entry {
 
 /// The packed fields [`Entry::walk`] reads.
 struct Unpacked<'a> {
-    id: &'a str,
+    id: IdText<'a>,
     version: Option<&'a str>,
     slug: Option<&'a str>,
     source: PackedSource<'a>,
     version_created: Option<DateTime<Utc>>,
+    story_time: DateTime<Utc>,
+    seen_at: DateTime<Utc>,
 }
 
 /// The source as packed: parts of a `topic/partition/offset` key, or a foreign text.
@@ -356,7 +483,9 @@ mod tests {
         let mut names = NameTable::default();
         let entry = Entry::pack(record, &mut names);
         assert_eq!(&entry.unpack(&names), record);
-        assert_eq!(entry.id(), record.id);
+        assert_eq!(&*entry.id(), record.id);
+        assert_eq!(entry.story_time(), record.story_time);
+        assert_eq!(entry.seen_at(), record.seen_at);
         assert_eq!(entry.slug(), record.slug.as_deref());
         assert_eq!(entry.fingerprint(), record.fingerprint);
         let packed = entry.packed_len();
@@ -394,6 +523,54 @@ mod tests {
         odd.slug = Some(String::new());
         odd.version = Some("v2 — révisé".into());
         round_trip(&odd);
+    }
+
+    #[test]
+    fn content_ids_take_their_16_bytes_and_lookalikes_stay_text() {
+        let content = format!("copydesk:{}", "0123456789abcdef".repeat(2));
+        let mut r = record();
+        r.id = content.clone();
+        let packed = round_trip(&r);
+        let mut text = record();
+        text.id = "x".repeat(content.len());
+        assert_eq!(
+            round_trip(&text),
+            packed + 42 - 16,
+            "41 bytes and a length byte vs 16"
+        );
+        for lookalike in [
+            format!("copydesk:{}", "0123456789ABCDEF".repeat(2)),
+            format!("copydesk:{}", &"0123456789abcdef".repeat(2)[1..]),
+            format!("copydesk:{}0", "0123456789abcdef".repeat(2)),
+            format!("copydesk-{}", "0123456789abcdef".repeat(2)),
+            format!("copydesk:{}g", &"0123456789abcdef".repeat(2)[1..]),
+            "copydesk:".to_string(),
+        ] {
+            assert_eq!(content_id_bytes(&lookalike), None, "{lookalike}");
+            r.id = lookalike;
+            round_trip(&r);
+        }
+    }
+
+    #[test]
+    fn times_outside_nanos_are_packed_and_come_back() {
+        let mut r = record();
+        let plain = round_trip(&r);
+        // before 1677 and in a leap second: 12 bytes each in `packed`
+        r.story_time = DateTime::from_timestamp(-10_000_000_000, 5).unwrap();
+        // still the story time: read back from `packed` too
+        r.version_created = Some(r.story_time);
+        r.seen_at = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_000_000_001)
+            .unwrap()
+            .and_utc();
+        assert_eq!(round_trip(&r), plain + 24);
+        let mut names = NameTable::default();
+        let entry = Entry::pack(&r, &mut names);
+        assert_eq!(entry.story_time(), r.story_time);
+        assert_eq!(entry.seen_at(), r.seen_at);
+        entry.release(&mut names);
     }
 
     #[test]
@@ -473,7 +650,7 @@ mod tests {
         /// back exactly, and gives back every name it interned.
         #[test]
         fn any_record_round_trips(
-            id in ".{0,80}",
+            id in proptest::prop_oneof![".{0,80}", "copydesk:[0-9a-f]{32}", "copydesk:[0-9a-fA-F]{30,34}"],
             version in proptest::option::of(".{0,20}"),
             slug in proptest::option::of(".{0,20}"),
             names in proptest::collection::vec("[a-zé\\n ]{0,6}", 0..70),

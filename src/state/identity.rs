@@ -246,8 +246,7 @@ impl Identity {
                             .as_deref()
                             .filter(|s| !s.is_empty())
                             .and_then(|s| view.by_slug(s))
-                            .filter(|other| *other != id)
-                            .map(str::to_string)
+                            .filter(|other| other != id)
                     })
                     .or_else(|| near.as_ref().map(|n| n.id.clone()));
                 identity.notice = Some(Notice {

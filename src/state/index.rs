@@ -191,7 +191,7 @@ impl Inner {
     fn find(&self, id: &str) -> Option<SlotId> {
         let slab = &self.slab;
         self.by_id
-            .find(self.keys.hash(id), |slot| slab.entry(slot).id() == id)
+            .find(self.keys.hash(id), |slot| &*slab.entry(slot).id() == id)
     }
 
     fn entry(&self, id: &str) -> Option<&Entry> {
@@ -296,9 +296,9 @@ impl Inner {
         self.unlink(slot);
         self.unlink_order(slot);
         let (slab, keys) = (&self.slab, &self.keys);
-        let hash = keys.hash(slab.entry(slot).id());
+        let hash = keys.hash(&slab.entry(slot).id());
         self.by_id
-            .remove(hash, slot, |other| keys.hash(slab.entry(other).id()));
+            .remove(hash, slot, |other| keys.hash(&slab.entry(other).id()));
         if let Some(held) = self.slab.take(slot) {
             held.entry.release(&mut self.names);
         }
@@ -400,14 +400,14 @@ impl IndexView<'_> {
     }
 
     /// Id of the latest story with this bare slug.
-    pub fn by_slug(&self, slug: &str) -> Option<&str> {
+    pub fn by_slug(&self, slug: &str) -> Option<String> {
         let slab = &self.inner.slab;
         self.inner
             .by_slug
             .find(self.inner.keys.hash(slug), |slot| {
                 slab.entry(slot).slug() == Some(slug)
             })
-            .map(|slot| slab.entry(slot).id())
+            .map(|slot| slab.entry(slot).id().to_string())
     }
 
     /// The closest story with another id whose fingerprint is within `max_bits` and whose
@@ -427,7 +427,7 @@ impl IndexView<'_> {
             };
             let bits = distance(fp, fingerprint);
             if bits > max_bits
-                || other.id() == id
+                || &*other.id() == id
                 || (other.story_time() - story_time).abs() > window
             {
                 return;
@@ -489,7 +489,7 @@ impl IndexView<'_> {
                 });
                 let (slab, keys) = (&inner.slab, &inner.keys);
                 inner.by_id.insert(keys.hash(&record.id), slot, |other| {
-                    keys.hash(slab.entry(other).id())
+                    keys.hash(&slab.entry(other).id())
                 });
                 inner.push_newest(slot);
                 slot
@@ -704,7 +704,7 @@ mod tests {
         }
         index.with(|v| {
             assert_eq!(v.get("s49").unwrap().fingerprint, Some(49));
-            assert_eq!(v.by_slug("SLUG-s48"), Some("s48"));
+            assert_eq!(v.by_slug("SLUG-s48").as_deref(), Some("s48"));
             assert_eq!(v.by_slug("SLUG-s47"), None);
         });
         assert_eq!(index.lock().slab.chunks.len(), 1);

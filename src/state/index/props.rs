@@ -326,7 +326,7 @@ fn agree(index: &StoryIndex, model: &Model, ids: usize, band_values: &BTreeSet<(
         }
         for slug in (0..4).map(|s| format!("SLUG-{s}")) {
             assert_eq!(
-                view.by_slug(&slug),
+                view.by_slug(&slug).as_deref(),
                 model.slugs.get(&slug).map(String::as_str),
                 "by_slug({slug})"
             );
