@@ -1,6 +1,7 @@
 //! Enrich stages: each file one enrichment, each a [`Stage`](crate::pipeline::Stage).
 //! The chain order is decided in [`crate::pipeline::build_stages`].
 
+mod byte_scan;
 pub mod dates;
 pub mod entities;
 pub mod fingerprint;

@@ -29,6 +29,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use crate::pipeline::{Stage, StageError};
 use crate::story::{Entity, EntityKind, Quote, QuoteKind, Span, Story};
 
+use super::byte_scan::find_any;
 use super::sentences::split_sentences;
 
 /// How a speech cue introduces reported speech.
@@ -482,6 +483,10 @@ fn according_speaker(text: &str, cue_end: usize, to: usize) -> Option<Span> {
     })
 }
 
+/// The bytes that can start a quotation mark or a paragraph break: `"`, a newline, and the
+/// lead bytes of `«`/`»` (0xC2) and of the curly quotes (0xE2).
+const MARK_BYTES: [u8; 4] = [b'"', b'\n', 0xC2, 0xE2];
+
 /// The direct quotes of `text`: content spans (the parts of a multi-paragraph quote).
 fn direct_quotes(text: &str) -> Vec<Vec<(usize, usize)>> {
     let bytes = text.as_bytes();
@@ -493,10 +498,7 @@ fn direct_quotes(text: &str) -> Vec<Vec<(usize, usize)>> {
     let mut paragraph_start = true;
     while i < bytes.len() {
         // jump to the next byte that can start a mark or a paragraph break
-        let Some(skip) = bytes[i..]
-            .iter()
-            .position(|&b| matches!(b, b'"' | b'\n' | 0xC2 | 0xE2))
-        else {
+        let Some(skip) = find_any(&bytes[i..], MARK_BYTES) else {
             break;
         };
         if skip > 0 {

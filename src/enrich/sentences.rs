@@ -16,6 +16,7 @@
 //! Datelines (`KYIV, Aug 16 (Reuters) -`, `WASHINGTON, Aug. 16 (AP) —`) have no sentence end
 //! in them and stay with the first sentence.
 
+use super::byte_scan::find_any;
 use crate::pipeline::{Stage, StageError};
 use crate::story::{Span, Story};
 
@@ -205,10 +206,7 @@ pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
     let mut i = start;
     while i < bytes.len() {
         // jump to the next byte that can end a sentence
-        let Some(skip) = bytes[i..]
-            .iter()
-            .position(|&b| matches!(b, b'.' | b'!' | b'?' | b'\n' | 0xE2))
-        else {
+        let Some(skip) = find_any(&bytes[i..], [b'.', b'!', b'?', b'\n', 0xE2]) else {
             break;
         };
         i += skip;

@@ -64,10 +64,17 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             let bytes = text.as_bytes();
             loop {
                 // Fast path: ASCII letters and digits, the bulk of every word.
-                if let Some(&b) = bytes.get(j).filter(|b| b.is_ascii_alphanumeric()) {
-                    prev = char::from(b);
-                    j += 1;
-                    continue;
+                if let Some(&b) = bytes.get(j) {
+                    if b.is_ascii_alphanumeric() {
+                        prev = char::from(b);
+                        j += 1;
+                        continue;
+                    }
+                    // Any other ASCII byte but these four ends the word (below, `takes` is
+                    // false for it): most words end at a space, with no look ahead.
+                    if b.is_ascii() && !matches!(b, b'.' | b',' | b'\'' | b'&') {
+                        break;
+                    }
                 }
                 let Some((d, d_len)) = char_at(text, j) else {
                     break;

@@ -105,33 +105,38 @@ impl PhraseMatcher {
         (slot, pattern)
     }
 
-    /// Calls `hit` with the pattern of every match in `folded`, in text order (`words` is
+    /// Calls `hit` with the pattern of every match in `folded`, in text order (`edges` is
     /// scratch space).
-    pub fn find(&self, folded: &[u8], words: &mut Vec<(usize, usize)>, mut hit: impl FnMut(u32)) {
-        words.clear();
-        // One pass over the bytes (words are short: a search call per word cost more).
-        let mut start = None;
+    pub fn find(&self, folded: &[u8], edges: &mut Vec<usize>, mut hit: impl FnMut(u32)) {
+        // Word `i` is `edges[2i]..edges[2i + 1]`: where each run of non-spaces starts and
+        // ends. One pass over the bytes (words are short: a search call per word cost
+        // more), and no branch per byte: every position is written, and the count moves on
+        // only where a space meets a non-space (a branch there was mispredicted at about
+        // every word edge).
+        edges.clear();
+        edges.resize(folded.len() + 2, 0);
+        let mut n = 0;
+        let mut prev_space = true;
         for (at, &b) in folded.iter().enumerate() {
-            match (b == b' ', start) {
-                (true, Some(from)) => {
-                    words.push((from, at));
-                    start = None;
-                }
-                (false, None) => start = Some(at),
-                _ => {}
-            }
+            let space = b == b' ';
+            edges[n] = at;
+            n += usize::from(space != prev_space);
+            prev_space = space;
         }
-        if let Some(from) = start {
-            words.push((from, folded.len()));
+        if !prev_space {
+            edges[n] = folded.len();
+            n += 1;
         }
+        edges.truncate(n);
+        let word = |i: usize| Some((*edges.get(2 * i)?, *edges.get(2 * i + 1)?));
         let mut i = 0;
-        while let Some(&(start, end)) = words.get(i) {
+        while let Some((start, end)) = word(i) {
             let (mut slot, pattern) = self.look_up(&folded[start..end]);
             let mut best = pattern.map(|id| (id, i));
             // Grow the phrase word by word while it is the beginning of a longer spelling
             // and the next word follows after one space, as in spellings.
             let (mut last, mut phrase_end) = (i, end);
-            while let Some(&(next_start, next_end)) = words.get(last + 1) {
+            while let Some((next_start, next_end)) = word(last + 1) {
                 if next_start != phrase_end + 1 || !slot.is_some_and(|s| s.prefix) {
                     break;
                 }

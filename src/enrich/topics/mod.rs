@@ -456,13 +456,13 @@ impl Topics {
         // length for the normalisation, estimated at six bytes a word (no word count pass)
         let mut bytes = 0;
         let mut folded: Vec<u8> = Vec::with_capacity(4096);
-        let mut words: Vec<(usize, usize)> = Vec::with_capacity(512);
+        let mut edges: Vec<usize> = Vec::with_capacity(1024);
         let mut scan = |text: &str, weight: f32| {
             folded.clear();
             fold(text, &mut folded);
             vocab
                 .matcher
-                .find(&folded, &mut words, |pattern| hits.push((pattern, weight)));
+                .find(&folded, &mut edges, |pattern| hits.push((pattern, weight)));
             text.len()
         };
         if let Some(h) = &story.headline {
