@@ -138,8 +138,18 @@ fn stem_len(word: &[u8]) -> usize {
         return n;
     }
     let tail = u32::from_be_bytes([word[n - 4], word[n - 3], word[n - 2], word[n - 1]]) | FOLD;
-    let ends = |suffix: &[u8]| tail & suffix_mask(suffix.len()) == pack_suffix(suffix);
-    let plural = ends(b"s")
+    stem_len_by(word, |suffix| {
+        tail & suffix_mask(suffix.len()) == pack_suffix(suffix)
+    })
+}
+
+/// The stemming rule of [`stem_len`], given `ends(suffix)`: whether the word ends in a
+/// lower-case suffix of at most four letters, in any case.
+#[inline]
+fn stem_len_by(word: &[u8], ends: impl Fn(&[u8]) -> bool) -> usize {
+    let n = word.len();
+    let plural = n > 3
+        && ends(b"s")
         && !ends(b"ss")
         && !ends(b"us")
         && !ends(b"is")
@@ -918,36 +928,13 @@ mod tests {
         }
     }
 
-    /// The plain version of [`stem_len`], compared with it below.
+    /// [`stem_len`] with the suffixes compared as byte slices, as it did before the packed
+    /// tail: compared with it below.
     fn stem_len_by_suffixes(word: &[u8]) -> usize {
         let n = word.len();
-        let ends = |suffix: &[u8]| {
+        stem_len_by(word, |suffix| {
             n >= suffix.len() && word[n - suffix.len()..].eq_ignore_ascii_case(suffix)
-        };
-        let plural = n > 3
-            && ends(b"s")
-            && !ends(b"ss")
-            && !ends(b"us")
-            && !ends(b"is")
-            && !ends(b"ics")
-            && !word.eq_ignore_ascii_case(b"news")
-            && !word.eq_ignore_ascii_case(b"series")
-            && !word.eq_ignore_ascii_case(b"species");
-        let len = if !plural {
-            n
-        } else if ends(b"ies") && n > 4 {
-            return n - 3;
-        } else if ends(b"sses") || ends(b"xes") || ends(b"ches") || ends(b"shes") || ends(b"zes") {
-            n - 2
-        } else {
-            n - 1
-        };
-        let lc = |i: usize| word[i].to_ascii_lowercase();
-        if len > 3 && lc(len - 1) == b'y' && !matches!(lc(len - 2), b'a' | b'e') {
-            len - 1
-        } else {
-            len
-        }
+        })
     }
 
     proptest::proptest! {
