@@ -252,9 +252,8 @@ mod tests {
         ) {
             let t = text.trim().as_bytes();
             let tail = &t[t.len().saturating_sub(60)..];
-            let windows = ["image:", "photo:", "picture:", "credit:"].iter().any(|m| {
-                tail.windows(m.len())
-                    .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+            let windows = TAIL_MARKERS.iter().any(|m| {
+                tail.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m))
             });
             let starts = CAPTION_MARKERS.iter().any(|m| {
                 t.get(..m.len())

@@ -869,7 +869,6 @@ fn surface(toks: &[Tok<'_>], s: &Span, headline: &str, body: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The dev stories and the text of every GUM training document.
     /// A document's sentences as words, as `extract` gives them to the tagger.
     fn sentence_words(doc: &str) -> Vec<Vec<&str>> {
         let toks = tokenize(doc);
@@ -879,6 +878,7 @@ mod tests {
             .collect()
     }
 
+    /// The dev stories and the text of every GUM training document.
     fn documents() -> Vec<String> {
         let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data");
         let mut docs = Vec::new();
