@@ -10,7 +10,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::features::lower_hash;
 use super::tokenize::tokenize;
-use crate::hash::{IdMap, IdSet};
+use crate::hash::IdMap;
 
 /// A fast hasher for string keys (xxh3 of the bytes; the table is not exposed to untrusted
 /// key choice beyond story text, and lookups are read-only).
@@ -396,25 +396,94 @@ pub struct Gazetteer {
     names: StrMap<String, Vec<(u32, bool)>>,
     /// Token-normalised demonym / alias → country place index, and whether it is a demonym.
     demonyms: StrMap<String, (u32, bool)>,
-    /// xxh3 of every whole-token prefix of a name, demonym or alias key (including the key
-    /// itself): the matchers stop extending a key as soon as it is no prefix.
-    prefixes: IdSet,
+    /// What the matchers need to know about a key, by its xxh3: see [`KeyInfo`].
+    keys: IdMap<KeyInfo>,
     /// Country code → place index of the country.
     countries: HashMap<String, u32>,
     /// Word-list flags keyed by the hash of the lower-cased word ([`lower_hash`]), the hash
     /// the tagger computes for every token anyway.
     words: IdMap<u16>,
-    /// Capitalised given names and surnames → flags.
-    person_names: StrMap<&'static str, u16>,
 }
 
-fn add_prefixes(prefixes: &mut IdSet, key: &str) {
+/// What the matchers ([`Gazetteer::flags_with`], [`Gazetteer::hits`]) need to know about a
+/// key (tokens joined by one space) to flag it and to decide whether to extend it by a
+/// token, found by the key's xxh3 with one table access. The maps of names, demonyms and
+/// given names it summarises are each a hash access plus a string comparison (each a
+/// cache miss in tables of 200,000 names), and a capitalised token went through up to
+/// five. Only the few keys that hit go on to [`Gazetteer::candidates`] or
+/// [`Gazetteer::demonym`]. A key whose 64-bit hash equals a table key's counts as that
+/// key: about one text key in 10^14 (2^64 / ~250,000 table keys).
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyInfo {
+    /// [`flag`]s the places named so give the key's first token (0: it names no place).
+    place_first: u16,
+    /// [`flag`]s they give its other tokens.
+    place_rest: u16,
+    /// Given-name and surname [`flag`]s of a one-token key as written.
+    person: u16,
+    /// [`key_bit`]s.
+    bits: u8,
+}
+
+/// Bits of [`KeyInfo::bits`].
+mod key_bit {
+    /// The key is a whole-token prefix of a name, demonym or alias key, or one itself: the
+    /// matchers stop extending a key as soon as it is not.
+    pub const PREFIX: u8 = 1;
+    /// A demonym key ("North Korean").
+    pub const DEMONYM: u8 = 1 << 1;
+    /// A demonym or alias key: [`super::Gazetteer::demonym`] finds it.
+    pub const COUNTRY_WORD: u8 = 1 << 2;
+    /// The primary (not only alternate) name of some place.
+    pub const PLACE: u8 = 1 << 3;
+}
+
+/// Marks every whole-token prefix of `key`, and `key` itself, as a prefix; returns the
+/// key's own entry.
+fn add_prefixes<'k>(keys: &'k mut IdMap<KeyInfo>, key: &str) -> &'k mut KeyInfo {
     for (i, b) in key.bytes().enumerate() {
         if b == b' ' {
-            prefixes.insert(xxh3_64(&key.as_bytes()[..i]));
+            keys.entry(xxh3_64(&key.as_bytes()[..i])).or_default().bits |= key_bit::PREFIX;
         }
     }
-    prefixes.insert(xxh3_64(key.as_bytes()));
+    let info = keys.entry(xxh3_64(key.as_bytes())).or_default();
+    info.bits |= key_bit::PREFIX;
+    info
+}
+
+/// The flags places named `key` give its first token and its other tokens: PLACE_B and
+/// PLACE_I when one of them is a country, region, continent or city of over 100,000
+/// (MINOR_PLACE on every token otherwise), with COUNTRY, BIG_PLACE and ALT_NAME as they
+/// apply.
+fn place_flags(places: &[Place], cands: &[(u32, bool)]) -> (u16, u16) {
+    if cands.is_empty() {
+        return (0, 0);
+    }
+    let mut bits = 0;
+    let mut major = false;
+    if cands.iter().all(|&(_, alt)| alt) {
+        bits |= flag::ALT_NAME;
+    }
+    for &(p, alt) in cands {
+        if alt {
+            continue;
+        }
+        let place = &places[p as usize];
+        if place.kind == PlaceKind::Country {
+            bits |= flag::COUNTRY;
+        }
+        if place.population >= 1_000_000 || place.kind != PlaceKind::City {
+            bits |= flag::BIG_PLACE;
+        }
+        if place.population >= 100_000 || place.kind != PlaceKind::City {
+            major = true;
+        }
+    }
+    if major {
+        (flag::PLACE_B | bits, flag::PLACE_I | bits)
+    } else {
+        (flag::MINOR_PLACE | bits, flag::MINOR_PLACE | bits)
+    }
 }
 
 fn token_key(name: &str) -> String {
@@ -503,7 +572,24 @@ impl Gazetteer {
                 *words.entry(lower_hash(w, &mut buf)).or_insert(0) |= bit;
             }
         }
-        let mut person_names = StrMap::default();
+        let mut keys: IdMap<KeyInfo> =
+            IdMap::with_capacity_and_hasher(names.len() * 5 / 4, Default::default());
+        for (key, cands) in &names {
+            let (first, rest) = place_flags(&places, cands);
+            let info = add_prefixes(&mut keys, key);
+            info.place_first = first;
+            info.place_rest = rest;
+            if cands.iter().any(|&(_, alt)| !alt) {
+                info.bits |= key_bit::PLACE;
+            }
+        }
+        for (key, &(_, is_demonym)) in &demonyms {
+            let info = add_prefixes(&mut keys, key);
+            info.bits |= key_bit::COUNTRY_WORD;
+            if is_demonym {
+                info.bits |= key_bit::DEMONYM;
+            }
+        }
         for line in NAMES_TSV.lines().skip(2) {
             if let Some((name, kind)) = line.split_once('\t') {
                 let bit = if kind == "first" {
@@ -511,21 +597,16 @@ impl Gazetteer {
                 } else {
                     flag::SURNAME
                 };
-                *person_names.entry(name).or_insert(0) |= bit;
+                keys.entry(xxh3_64(name.as_bytes())).or_default().person |= bit;
             }
-        }
-        let mut prefixes = IdSet::default();
-        for key in names.keys().chain(demonyms.keys()) {
-            add_prefixes(&mut prefixes, key);
         }
         Self {
             places,
             names,
             demonyms,
-            prefixes,
+            keys,
             countries,
             words,
-            person_names,
         }
     }
 
@@ -564,52 +645,26 @@ impl Gazetteer {
             if !w.chars().next().is_some_and(char::is_uppercase) {
                 continue;
             }
-            if let Some(&bits) = self.person_names.get(w) {
-                flags[i] |= bits;
-            }
             key.clear();
             for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {
                 if len > 1 {
                     key.push(' ');
                 }
                 key.push_str(words[i + len - 1]);
-                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
+                let Some(info) = self.keys.get(&xxh3_64(key.as_bytes())) else {
+                    break;
+                };
+                if len == 1 {
+                    flags[i] |= info.person;
+                }
+                if info.bits & key_bit::PREFIX == 0 {
                     break;
                 }
-                let cands = self.candidates(&key);
-                if !cands.is_empty() {
-                    let mut bits = 0;
-                    let mut major = false;
-                    if cands.iter().all(|&(_, alt)| alt) {
-                        bits |= flag::ALT_NAME;
-                    }
-                    for &(p, alt) in cands {
-                        if alt {
-                            continue;
-                        }
-                        let place = &self.places[p as usize];
-                        if place.kind == PlaceKind::Country {
-                            bits |= flag::COUNTRY;
-                        }
-                        if place.population >= 1_000_000 || place.kind != PlaceKind::City {
-                            bits |= flag::BIG_PLACE;
-                        }
-                        if place.population >= 100_000 || place.kind != PlaceKind::City {
-                            major = true;
-                        }
-                    }
-                    if major {
-                        flags[i] |= flag::PLACE_B | bits;
-                        for f in &mut flags[i + 1..i + len] {
-                            *f |= flag::PLACE_I | bits;
-                        }
-                    } else {
-                        for f in &mut flags[i..i + len] {
-                            *f |= flag::MINOR_PLACE | bits;
-                        }
-                    }
+                flags[i] |= info.place_first;
+                for f in &mut flags[i + 1..i + len] {
+                    *f |= info.place_rest;
                 }
-                if let Some((_, true)) = self.demonym(&key) {
+                if info.bits & key_bit::DEMONYM != 0 {
                     for f in &mut flags[i..i + len] {
                         *f |= flag::DEMONYM;
                     }
@@ -636,12 +691,19 @@ impl Gazetteer {
                     key.push(' ');
                 }
                 key.push_str(words[i + len - 1]);
-                if !self.prefixes.contains(&xxh3_64(key.as_bytes())) {
+                let Some(info) = self
+                    .keys
+                    .get(&xxh3_64(key.as_bytes()))
+                    .filter(|info| info.bits & key_bit::PREFIX != 0)
+                else {
                     break;
-                }
-                if let Some((c, _)) = self.demonym(&key) {
+                };
+                if let Some((c, _)) = (info.bits & key_bit::COUNTRY_WORD != 0)
+                    .then(|| self.demonym(&key))
+                    .flatten()
+                {
                     best = Some((len, HitKind::Demonym(c)));
-                } else if self.candidates(&key).iter().any(|&(_, alt)| !alt) {
+                } else if info.bits & key_bit::PLACE != 0 {
                     best = Some((len, HitKind::Place));
                 }
             }
