@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::gazetteer::{flag, Gazetteer};
+use super::gazetteer::{flag, Gazetteer, Hit};
 use crate::hash::IdSet;
 
 /// Mixes two hashes into one (order-sensitive).
@@ -301,6 +301,8 @@ pub struct DocContext<'s> {
     pub hashes: Vec<Vec<TokenHashes>>,
     /// Per sentence, per token: gazetteer and word-list flags.
     pub flags: Vec<Vec<u16>>,
+    /// Per sentence: its gazetteer hits (token indices within the sentence).
+    pub hits: Vec<Vec<Hit>>,
     /// Per sentence, per token: see [`DocContext::cannot_begin_name`].
     cannot_begin: Vec<Vec<bool>>,
 }
@@ -372,15 +374,16 @@ impl<'s> DocContext<'s> {
             }
         }
         let mut lower = Vec::new();
-        let flags: Vec<Vec<u16>> = sentences
+        let (flags, hits): (Vec<Vec<u16>>, Vec<Vec<Hit>>) = sentences
             .iter()
             .zip(&hashes)
             .map(|(s, hs)| {
                 lower.clear();
                 lower.extend(hs.iter().map(|t| t.lower));
-                gaz.flags_with(s, &lower)
+                let scan = gaz.scan(s, &lower);
+                (scan.flags, scan.hits)
             })
-            .collect();
+            .unzip();
         let cannot_begin = sentences
             .iter()
             .zip(&flags)
@@ -398,6 +401,7 @@ impl<'s> DocContext<'s> {
             titled,
             hashes,
             flags,
+            hits,
             cannot_begin,
         }
     }

@@ -405,7 +405,7 @@ pub struct Gazetteer {
     words: IdMap<u16>,
 }
 
-/// What the matchers ([`Gazetteer::flags_with`], [`Gazetteer::hits`]) need to know about a
+/// What the matcher ([`Gazetteer::scan`]) needs to know about a
 /// key (tokens joined by one space) to flag it and to decide whether to extend it by a
 /// token, found by the key's xxh3 with one table access. The maps of names, demonyms and
 /// given names it summarises are each a hash access plus a string comparison (each a
@@ -631,13 +631,19 @@ impl Gazetteer {
     pub fn flags(&self, words: &[&str]) -> Vec<u16> {
         let mut buf = String::new();
         let lower: Vec<u64> = words.iter().map(|w| lower_hash(w, &mut buf)).collect();
-        self.flags_with(words, &lower)
+        self.scan(words, &lower).flags
     }
 
-    /// [`Gazetteer::flags`] given each word's [`lower_hash`] (`lower[i]` for `words[i]`).
-    pub fn flags_with(&self, words: &[&str], lower: &[u64]) -> Vec<u16> {
+    /// Flags the tokens of a sentence (`lower[i]` is the [`lower_hash`] of `words[i]`) and
+    /// finds its hits, with one pass of key lookups for both: every capitalised token
+    /// starts 1..=MAX_NAME_TOKENS-token keys, extended while they are prefixes of a name,
+    /// demonym or alias key.
+    pub fn scan(&self, words: &[&str], lower: &[u64]) -> Scan {
         let mut flags = vec![0u16; words.len()];
+        let mut hits = Vec::new();
         let mut key = String::with_capacity(64);
+        // hits are leftmost-longest: none starts inside the one before
+        let mut free_from = 0;
         for (i, (w, lower)) in words.iter().zip(lower).enumerate() {
             if let Some(&bits) = self.words.get(lower) {
                 flags[i] |= bits;
@@ -646,6 +652,7 @@ impl Gazetteer {
                 continue;
             }
             key.clear();
+            let mut best = None;
             for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {
                 if len > 1 {
                     key.push(' ');
@@ -669,35 +676,9 @@ impl Gazetteer {
                         *f |= flag::DEMONYM;
                     }
                 }
-            }
-        }
-        flags
-    }
-
-    /// Leftmost-longest hits (places and demonyms/aliases) over capitalised tokens.
-    pub fn hits(&self, words: &[&str]) -> Vec<Hit> {
-        let mut out = Vec::new();
-        let mut key = String::with_capacity(64);
-        let mut i = 0;
-        while i < words.len() {
-            if !words[i].chars().next().is_some_and(char::is_uppercase) {
-                i += 1;
-                continue;
-            }
-            key.clear();
-            let mut best = None;
-            for len in 1..=MAX_NAME_TOKENS.min(words.len() - i) {
-                if len > 1 {
-                    key.push(' ');
+                if i < free_from {
+                    continue;
                 }
-                key.push_str(words[i + len - 1]);
-                let Some(info) = self
-                    .keys
-                    .get(&xxh3_64(key.as_bytes()))
-                    .filter(|info| info.bits & key_bit::PREFIX != 0)
-                else {
-                    break;
-                };
                 if let Some((c, _)) = (info.bits & key_bit::COUNTRY_WORD != 0)
                     .then(|| self.demonym(&key))
                     .flatten()
@@ -708,18 +689,25 @@ impl Gazetteer {
                 }
             }
             if let Some((len, what)) = best {
-                out.push(Hit {
+                hits.push(Hit {
                     start: i,
                     end: i + len,
                     what,
                 });
-                i += len;
-            } else {
-                i += 1;
+                free_from = i + len;
             }
         }
-        out
+        Scan { flags, hits }
     }
+}
+
+/// What [`Gazetteer::scan`] finds in a sentence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Per token: gazetteer and word-list [`flag`]s.
+    pub flags: Vec<u16>,
+    /// Leftmost-longest place names and demonyms or aliases over capitalised tokens.
+    pub hits: Vec<Hit>,
 }
 
 #[cfg(test)]
@@ -742,5 +730,19 @@ mod tests {
         assert!(flags[2] & flag::PLACE_I != 0);
         assert!(flags[4] & flag::DEMONYM != 0);
         assert!(flags[5] & flag::TITLE != 0);
+        let lower: Vec<u64> = words
+            .iter()
+            .map(|w| lower_hash(w, &mut String::new()))
+            .collect();
+        let hits = g.scan(&words, &lower).hits;
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert_eq!(
+            (hits[0].start, hits[0].end, hits[0].what),
+            (1, 3, HitKind::Place)
+        );
+        assert_eq!((hits[1].start, hits[1].end), (4, 5));
+        assert!(
+            matches!(hits[1].what, HitKind::Demonym(c) if g.places[c as usize].country == "RU")
+        );
     }
 }

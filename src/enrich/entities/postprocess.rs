@@ -445,7 +445,7 @@ pub(super) fn extract(
     }
     // 4. gazetteer back-off: demonyms, unambiguous country-level names, "X region"
     for (si, r) in sents.iter().enumerate() {
-        for hit in gaz.hits(&words[si]) {
+        for hit in &ctx.hits[si] {
             let (t0, t1) = (r.start + hit.start, r.start + hit.end);
             if covered[t0..t1].iter().any(|&c| c) {
                 continue;
