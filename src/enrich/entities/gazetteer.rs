@@ -405,14 +405,14 @@ pub struct Gazetteer {
     words: IdMap<u16>,
 }
 
-/// What the matcher ([`Gazetteer::scan`]) needs to know about a
-/// key (tokens joined by one space) to flag it and to decide whether to extend it by a
-/// token, found by the key's xxh3 with one table access. The maps of names, demonyms and
-/// given names it summarises are each a hash access plus a string comparison (each a
-/// cache miss in tables of 200,000 names), and a capitalised token went through up to
-/// five. Only the few keys that hit go on to [`Gazetteer::candidates`] or
-/// [`Gazetteer::demonym`]. A key whose 64-bit hash equals a table key's counts as that
-/// key: about one text key in 10^14 (2^64 / ~250,000 table keys).
+/// What the matcher ([`Gazetteer::scan`]) needs to know about a key (tokens joined by one
+/// space) to flag it and to decide whether to extend it by a token, found by the key's xxh3
+/// with one table access. The maps of names, demonyms and given names it summarises each
+/// cost a hash access plus a string comparison (cache misses in a table of 128,000 names),
+/// and a capitalised token went through up to five of them. Only the few keys that hit go
+/// on to [`Gazetteer::candidates`] or [`Gazetteer::demonym`]. A text key whose 64-bit hash
+/// equals a table key's counts as that key: about one text key in 10^14 (2^64 / 170,551
+/// table keys).
 #[derive(Debug, Clone, Copy, Default)]
 struct KeyInfo {
     /// [`flag`]s the places named so give the key's first token (0: it names no place).
