@@ -290,7 +290,9 @@ const EOS: u64 = 0x7272_7272;
 /// per-token hashes and gazetteer flags, which sentences are in Title Case, and the document
 /// statistics (words seen in lower case, capitalised words seen mid-sentence). A token's
 /// own features are computed from it on demand ([`DocContext::token_features`]), so the
-/// tagger can skip the tokens that cannot start a name.
+/// tagger can skip the tokens that cannot start a name. The gazetteer scan that flags the
+/// tokens also finds the place and demonym hits post-processing falls back on, so they are
+/// kept here rather than looked up again.
 #[derive(Debug)]
 pub struct DocContext<'s> {
     sentences: &'s [Vec<&'s str>],
