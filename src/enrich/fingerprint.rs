@@ -33,14 +33,63 @@ const MAX_STOPWORD_LEN: usize = {
     max
 };
 
-/// Every stop word packed into a `u64` (its bytes, little-endian, zero-padded), sorted: a
-/// lower-cased ASCII word is a stop word exactly when its packing is here, so the check
-/// costs a few integer compares and no hashing.
-static STOPWORDS_PACKED: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    let mut packed: Vec<u64> = STOPWORDS.iter().map(|w| pack(w.as_bytes())).collect();
-    packed.sort_unstable();
-    packed
-});
+/// Every stop word packed into a `u64` (its bytes, little-endian, zero-padded), in a table
+/// without collisions: a lower-cased ASCII word is a stop word exactly when its packing is
+/// in its place, so the check is a multiply, a load and a compare (the binary search it
+/// replaced branched six times a word).
+static STOPWORDS_PACKED: LazyLock<StopTable> = LazyLock::new(StopTable::new);
+
+/// Places in [`StopTable`]: with 512 for 42 words a multiplier without collisions turns up
+/// within a few dozen tries.
+const STOP_PLACES: usize = 512;
+
+/// Packed stop words by `(packed * mul) >> 55`, 0 in the empty places (no word packs to 0).
+struct StopTable {
+    /// The multiplier that spreads the stop words over distinct places.
+    mul: u64,
+    /// Each stop word's packing in its place.
+    places: Box<[u64; STOP_PLACES]>,
+}
+
+impl StopTable {
+    /// Finds a multiplier and fills the table.
+    fn new() -> Self {
+        let packed: Vec<u64> = STOPWORDS.iter().map(|w| pack(w.as_bytes())).collect();
+        // odd multipliers from a fixed sequence (splitmix64 steps), the first without
+        // collisions; the words are constant, so this always ends at the same one
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        loop {
+            seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            let mul = (z ^ (z >> 31)) | 1;
+            let mut places = Box::new([0u64; STOP_PLACES]);
+            let placed = packed.iter().all(|&p| {
+                let place = &mut places[Self::place(mul, p)];
+                let free = *place == 0;
+                *place = p;
+                free
+            });
+            if placed {
+                return Self { mul, places };
+            }
+        }
+    }
+
+    /// The place of packing `p` (below [`STOP_PLACES`]: the top nine bits of a `u64`).
+    fn place(mul: u64, p: u64) -> usize {
+        (p.wrapping_mul(mul) >> 55) as usize
+    }
+
+    /// Whether `p` is the packing of a stop word. The index cannot be out of bounds:
+    /// [`Self::place`] is below [`STOP_PLACES`].
+    fn contains(&self, p: u64) -> bool {
+        self.places[Self::place(self.mul, p)] == p
+    }
+}
+
+const _: () = assert!(STOP_PLACES == 1 << (64 - 55));
 
 // Packing is exact only for words of at most eight bytes.
 const _: () = assert!(MAX_STOPWORD_LEN <= 8);
@@ -53,6 +102,17 @@ fn pack(word: &[u8]) -> u64 {
     bytes[..n].copy_from_slice(&word[..n]);
     u64::from_le_bytes(bytes)
 }
+
+/// `u8::is_ascii_alphanumeric` as a table: a load instead of three range checks a byte.
+static ASCII_ALNUM: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
 
 /// Longest ASCII word lower-cased on the stack; longer ones go through a `String`.
 const STACK_WORD: usize = 32;
@@ -73,12 +133,12 @@ pub fn simhash(text: &str) -> Option<u64> {
     while i < bytes.len() {
         let b = bytes[i];
         if b < 0x80 {
-            if !b.is_ascii_alphanumeric() {
+            if !ASCII_ALNUM[usize::from(b)] {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            while i < bytes.len() && ASCII_ALNUM[usize::from(bytes[i])] {
                 i += 1;
             }
             // `i` is a character boundary: the loop moves by ASCII bytes or whole characters
@@ -137,7 +197,7 @@ fn vote_ascii(word: &[u8], votes: &mut BitVotes, spill: &mut String) {
         spill.extend(word.iter().map(|b| char::from(b.to_ascii_lowercase())));
         spill.as_bytes()
     };
-    if lower.len() <= MAX_STOPWORD_LEN && STOPWORDS_PACKED.binary_search(&pack(lower)).is_ok() {
+    if lower.len() <= MAX_STOPWORD_LEN && STOPWORDS_PACKED.contains(pack(lower)) {
         return;
     }
     votes.add(xxhash_rust::xxh3::xxh3_64(lower));
@@ -297,6 +357,27 @@ mod tests {
     #[test]
     fn stopword_list_is_sorted_for_binary_search() {
         assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    proptest::proptest! {
+        /// The stop-word table holds exactly the stop words (the binary search over the
+        /// sorted list is the plain check).
+        #[test]
+        fn stop_table_as_the_list(word in "[a-z]{1,5}|about|after|their|which|you|yo|th|the") {
+            let packed = pack(word.as_bytes());
+            proptest::prop_assert_eq!(
+                STOPWORDS_PACKED.contains(packed),
+                STOPWORDS.binary_search(&word.as_str()).is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn every_stop_word_is_in_the_table() {
+        for w in STOPWORDS {
+            assert!(STOPWORDS_PACKED.contains(pack(w.as_bytes())), "{w}");
+        }
+        assert!(!STOPWORDS_PACKED.contains(pack(b"war")));
     }
 
     /// The first implementation, kept as the specification of the stored fingerprint.
