@@ -602,11 +602,62 @@ fn finish(out: &mut Vec<Vec<(usize, usize)>>, parts: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Number of whitespace-separated pieces of `text` with a letter or digit (see
+/// `tests::word_count_reference`). ASCII bytes are classified by a table; other characters
+/// are decoded one by one.
 fn word_count(text: &str) -> usize {
-    text.split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .count()
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    // whether the current piece has a letter or digit so far
+    let mut alnum = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let class = if b < 0x80 {
+            i += 1;
+            ASCII_CLASS[usize::from(b)]
+        } else {
+            // `i` is a character boundary: it moves by whole characters
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            if c.is_whitespace() {
+                SPACE
+            } else if c.is_alphanumeric() {
+                ALNUM
+            } else {
+                OTHER
+            }
+        };
+        // branch-free on the class: a piece counts when a space ends it
+        count += usize::from(alnum & (class == SPACE));
+        alnum = (alnum | (class == ALNUM)) & (class != SPACE);
+    }
+    count + usize::from(alnum)
 }
+
+/// Character classes of [`word_count`].
+const OTHER: u8 = 0;
+const SPACE: u8 = 1;
+const ALNUM: u8 = 2;
+
+/// The class of each ASCII byte: whitespace as `char::is_whitespace` (which, unlike
+/// `u8::is_ascii_whitespace`, includes the vertical tab), letters and digits.
+static ASCII_CLASS: [u8; 128] = {
+    let mut table = [OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            table[b] = SPACE;
+        } else if c.is_ascii_alphanumeric() {
+            table[b] = ALNUM;
+        }
+        b += 1;
+    }
+    table
+};
 
 /// Index of the sentence containing byte `at`.
 fn sentence_of(sentences: &[(usize, usize)], at: usize) -> Option<usize> {
@@ -1274,5 +1325,32 @@ mod tests {
         let got = quotes("“It is over,” he said.", &[]);
         assert_eq!(got[0].speaker.as_deref(), Some("he"));
         assert_eq!(got[0].speaker_entity, None);
+    }
+
+    /// The original word count.
+    fn word_count_reference(text: &str) -> usize {
+        text.split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count()
+    }
+
+    #[test]
+    fn word_count_table() {
+        assert_eq!(word_count(" a\u{a0}b \u{b}c — d\u{2003}, "), 4);
+        assert_eq!(word_count("“It is over,” he said."), 5);
+        assert_eq!(word_count(""), 0);
+    }
+
+    proptest::proptest! {
+        /// The table-driven count is the original's.
+        #[test]
+        fn word_count_as_the_reference(text in "(?s)[a-z0-9 ,.\t\n\u{b}\u{c}\r\u{85}\u{a0}\u{2003}\u{3000}é—’ǅ]{0,60}") {
+            proptest::prop_assert_eq!(word_count(&text), word_count_reference(&text));
+        }
+
+        #[test]
+        fn word_count_on_any_text(text in "(?s).{0,60}") {
+            proptest::prop_assert_eq!(word_count(&text), word_count_reference(&text));
+        }
     }
 }
