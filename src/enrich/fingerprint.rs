@@ -146,7 +146,7 @@ pub fn simhash(text: &str) -> Option<u64> {
                 && bytes[i] >= 0x80
                 && text[i..].chars().next().is_some_and(char::is_alphanumeric);
             if !continued {
-                vote_ascii(&bytes[start..i], &mut votes, &mut lower);
+                vote_ascii(bytes, start, i, &mut votes, &mut lower);
                 continue;
             }
             // a non-ASCII letter or digit continues the word: read it by characters
@@ -179,11 +179,32 @@ pub fn simhash(text: &str) -> Option<u64> {
     votes.majority()
 }
 
-/// Votes for one ASCII word (its bytes are characters): words under three letters and stop
-/// words do not vote.
+/// Votes for the ASCII word `bytes[start..end]` (ASCII letters and digits only): words
+/// under three letters and stop words do not vote.
 #[inline]
-fn vote_ascii(word: &[u8], votes: &mut BitVotes, spill: &mut String) {
+fn vote_ascii(bytes: &[u8], start: usize, end: usize, votes: &mut BitVotes, spill: &mut String) {
+    let word = &bytes[start..end];
     if word.len() < 3 {
+        return;
+    }
+    if word.len() <= 8 {
+        // The word in one integer, lower-cased at once: for ASCII letters and digits,
+        // setting bit 5 lower-cases a letter and keeps a digit (0x30–0x39 have it). Eight
+        // bytes are read from the word's start (a fixed-size load) unless the text ends
+        // sooner; the mask keeps the word's own.
+        let mut raw = [0u8; 8];
+        match bytes.get(start..start + 8) {
+            Some(eight) => raw.copy_from_slice(eight),
+            None => raw[..word.len()].copy_from_slice(word),
+        }
+        // `word.len()` is 3..=8, so the shift is 0..=40
+        let mask = u64::MAX >> (8 * (8 - word.len()));
+        let packed = (u64::from_le_bytes(raw) | 0x2020_2020_2020_2020) & mask;
+        if word.len() <= MAX_STOPWORD_LEN && STOPWORDS_PACKED.contains(packed) {
+            return;
+        }
+        let lower = packed.to_le_bytes();
+        votes.add(xxhash_rust::xxh3::xxh3_64(&lower[..word.len()]));
         return;
     }
     let mut stack = [0u8; STACK_WORD];
