@@ -270,7 +270,7 @@ fn stem_len(word: &[u8]) -> usize {
 
 /// The stemming rule of [`stem_len`], given `ends(suffix)`: whether the word ends in a
 /// lower-case suffix of at most four letters, in any case.
-#[inline]
+#[inline(always)]
 fn stem_len_by(word: &[u8], ends: impl Fn(&[u8]) -> bool) -> usize {
     let n = word.len();
     let plural = n > 3
@@ -726,7 +726,8 @@ impl Candidates {
 
     /// Counts one occurrence of the phrase `words` (key `key`) with zone weight `weight`;
     /// returns the candidate's index.
-    #[inline]
+    // two call sites, one of them run for every content word
+    #[inline(always)]
     fn add(&mut self, key: u64, words: &[Word], weight: f32) -> usize {
         let (first, last) = (words[0], words[words.len() - 1]);
         let quality = match (first.zone, first.initial) {
