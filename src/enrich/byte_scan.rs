@@ -1,6 +1,10 @@
-//! [`find_any`]: the first of a few given bytes in a text, eight bytes at a time. Stages
-//! that jump from one mark to the next across the whole body (quotation marks, sentence
-//! ends) spent most of their scan comparing every byte with each of their marks.
+//! Byte tricks that stages share, eight bytes at a time:
+//! - [`find_any`]: the first of a few given bytes in a text. Stages that jump from one mark
+//!   to the next across the whole body (quotation marks, sentence ends) spent most of their
+//!   scan comparing every byte with each of their marks.
+//! - [`folded_word`]: a short ASCII word lower-cased into one integer, which keywords and
+//!   the fingerprint compare with their packed stopwords instead of lower-casing byte by
+//!   byte.
 
 /// One in every byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -38,6 +42,28 @@ pub fn find_any<const N: usize>(bytes: &[u8], needles: [u8; N]) -> Option<usize>
         .iter()
         .position(|b| needles.contains(b))
         .map(|k| at + k)
+}
+
+/// Bit 5 of each of eight bytes.
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The `n` bytes of `bytes` from `start` (1 ≤ `n` ≤ 8; they must be in `bytes`) as a
+/// little-endian integer with zeros above them, bit 5 of each set. For ASCII letters,
+/// digits, `-` and `'` (which have it already) setting bit 5 lower-cases the word, so this
+/// is the packing of the lower-case word. Eight bytes are read at once (a fixed-size load)
+/// when the text goes on that far, else the word alone is copied; the mask keeps the
+/// word's own bytes either way.
+#[inline]
+pub fn folded_word(bytes: &[u8], start: usize, n: usize) -> u64 {
+    debug_assert!((1..=8).contains(&n), "{n} bytes");
+    let mut raw = [0u8; 8];
+    match bytes.get(start..start + 8) {
+        Some(eight) => raw.copy_from_slice(eight),
+        None => raw[..n].copy_from_slice(&bytes[start..start + n]),
+    }
+    // `n` is 1..=8, so the shift is 0..=56
+    let mask = u64::MAX >> (8 * (8 - n));
+    (u64::from_le_bytes(raw) | FOLD) & mask
 }
 
 #[cfg(test)]
@@ -79,6 +105,24 @@ mod tests {
             prop_assert_eq!(find_any(&bytes, needles), bytes.iter().position(|b| needles.contains(b)));
             let needles = [b'.', b'!', b'?', b'\n', 0xE2];
             prop_assert_eq!(find_any(&bytes, needles), bytes.iter().position(|b| needles.contains(b)));
+        }
+    }
+
+    proptest! {
+        /// A folded word is its lower-cased bytes packed little-endian, wherever it ends.
+        #[test]
+        fn folded_word_packs_the_lower_case_word(
+            text in "[A-Za-z0-9'-]{1,20}",
+            start in 0usize..20,
+            n in 1usize..=8,
+        ) {
+            let bytes = text.as_bytes();
+            prop_assume!(start + n <= bytes.len());
+            let want = bytes[start..start + n]
+                .iter()
+                .enumerate()
+                .fold(0u64, |acc, (i, b)| acc | u64::from(b.to_ascii_lowercase()) << (8 * i));
+            prop_assert_eq!(folded_word(bytes, start, n), want);
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::sync::LazyLock;
 
+use super::byte_scan::folded_word;
 use crate::pipeline::{Stage, StageError};
 use crate::story::Story;
 
@@ -188,18 +189,8 @@ fn vote_ascii(bytes: &[u8], start: usize, end: usize, votes: &mut BitVotes, spil
         return;
     }
     if word.len() <= 8 {
-        // The word in one integer, lower-cased at once: for ASCII letters and digits,
-        // setting bit 5 lower-cases a letter and keeps a digit (0x30–0x39 have it). Eight
-        // bytes are read from the word's start (a fixed-size load) unless the text ends
-        // sooner; the mask keeps the word's own.
-        let mut raw = [0u8; 8];
-        match bytes.get(start..start + 8) {
-            Some(eight) => raw.copy_from_slice(eight),
-            None => raw[..word.len()].copy_from_slice(word),
-        }
-        // `word.len()` is 3..=8, so the shift is 0..=40
-        let mask = u64::MAX >> (8 * (8 - word.len()));
-        let packed = (u64::from_le_bytes(raw) | 0x2020_2020_2020_2020) & mask;
+        // The word in one integer, lower-cased at once (ASCII letters and digits only).
+        let packed = folded_word(bytes, start, word.len());
         if word.len() <= MAX_STOPWORD_LEN && STOPWORDS_PACKED.contains(packed) {
             return;
         }

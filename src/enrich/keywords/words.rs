@@ -5,6 +5,8 @@
 
 use std::sync::LazyLock;
 
+use crate::enrich::byte_scan::folded_word;
+
 /// Function words, reporting verbs, time, number and other words that never make a
 /// keyword on their own and end a phrase.
 pub(super) const STOPWORDS: &str = "
@@ -53,12 +55,18 @@ strong sure top true various whole wide
 ";
 
 pub(super) fn fnv_lower(bytes: &[u8]) -> u64 {
+    fnv(bytes, |b| b.to_ascii_lowercase())
+}
+
+/// FNV-1a of `bytes`, each through `fold` first, and a final avalanche so that the low bits
+/// (the hash map's bucket) depend on every byte.
+#[inline(always)]
+fn fnv(bytes: &[u8], fold: impl Fn(u8) -> u8) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(b.to_ascii_lowercase());
+    for &b in bytes {
+        h ^= u64::from(fold(b));
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    // final avalanche so that the low bits (the hash map's bucket) depend on every byte
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^ (h >> 33)
@@ -166,41 +174,25 @@ pub(super) fn stem_chunks(stem: &[u8]) -> [u64; 2] {
     chunks
 }
 
-/// Bit 5 of each of eight bytes.
-pub(super) const FOLD8: u64 = 0x2020_2020_2020_2020;
-
 /// [`stem_chunks`] of `bytes[start..start + n]` for a word of ASCII letters, digits, `-`
-/// and `'` only, where setting bit 5 lower-cases every byte: read as whole words (the
-/// bytes after the stem masked off) when the text goes on far enough.
+/// and `'` only, where setting bit 5 lower-cases every byte: read as whole words
+/// ([`folded_word`]) instead of byte by byte.
 #[inline]
 pub(super) fn stem_chunks_at(bytes: &[u8], start: usize, n: usize) -> [u64; 2] {
-    let load = |at: usize| -> Option<u64> {
-        let b: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(b) | FOLD8)
-    };
-    // the low `k` bytes, 1 ≤ k ≤ 8
-    let mask = |k: usize| u64::MAX >> (8 * (8 - k));
-    let fast = match n {
-        1..=8 => load(start).map(|a| [a & mask(n), 0]),
-        9..=16 => load(start)
-            .zip(load(start + 8))
-            .map(|(a, b)| [a, b & mask(n - 8)]),
-        _ => None,
-    };
-    fast.unwrap_or_else(|| stem_chunks(&bytes[start..start + n]))
+    match n {
+        1..=8 => [folded_word(bytes, start, n), 0],
+        9..=16 => [
+            folded_word(bytes, start, 8),
+            folded_word(bytes, start + 8, n - 8),
+        ],
+        _ => stem_chunks(&bytes[start..start + n]),
+    }
 }
 
 /// [`fnv_lower`] of a stem of ASCII letters, digits, `-` and `'` only: setting bit 5
 /// lower-cases each of them.
 pub(super) fn fnv_folded(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(b | 0x20);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    fnv(bytes, |b| b | 0x20)
 }
 
 /// Length of the matching stem of a word (ASCII compared case-insensitively): plural
